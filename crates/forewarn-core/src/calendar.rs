@@ -1,0 +1,91 @@
+//! The release calendar: Patch Tuesday is the second Tuesday of the month at 10:00 in the program's time zone
+//! (America/Los_Angeles by default, so 17:00 or 18:00 UTC depending on daylight saving time).
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+
+/// When a program releases its monthly updates.
+#[derive(Debug, Clone)]
+pub struct ReleaseCalendar {
+    pub tz: TimeZone,
+    /// Hour of day, in `tz`, at which updates are released.
+    pub hour: i8,
+}
+
+impl ReleaseCalendar {
+    /// Microsoft's: second Tuesday, 10:00 America/Los_Angeles.
+    pub fn patch_tuesday() -> Self {
+        // The zone is bundled with the binary (jiff's tzdb-bundle-always), so this lookup cannot fail at run time;
+        // UTC is a fallback that the test below rules out.
+        let tz = TimeZone::get("America/Los_Angeles").unwrap_or(TimeZone::UTC);
+        Self { tz, hour: 10 }
+    }
+
+    /// The release moment of the given month.
+    pub fn release_of_month(&self, year: i16, month: i8) -> Option<Timestamp> {
+        let first = Date::new(year, month, 1).ok()?;
+        let first_tuesday = first.nth_weekday_of_month(1, Weekday::Tuesday).ok()?;
+        let second = first_tuesday.checked_add(7.days()).ok()?;
+        let at = second.at(self.hour, 0, 0, 0).to_zoned(self.tz.clone()).ok()?;
+        Some(at.timestamp())
+    }
+
+    /// The first release moment strictly after `t`.
+    pub fn next_after(&self, t: Timestamp) -> Option<Timestamp> {
+        let local = t.to_zoned(self.tz.clone());
+        let mut date = local.date().first_of_month();
+        for _ in 0..3 {
+            let r = self.release_of_month(date.year(), date.month())?;
+            if r > t {
+                return Some(r);
+            }
+            date = date.checked_add(1.month()).ok()?;
+        }
+        None
+    }
+
+    /// The last release moment at or before `t`.
+    pub fn previous_at_or_before(&self, t: Timestamp) -> Option<Timestamp> {
+        let local = t.to_zoned(self.tz.clone());
+        let mut date = local.date().first_of_month();
+        for _ in 0..3 {
+            let r = self.release_of_month(date.year(), date.month())?;
+            if r <= t {
+                return Some(r);
+            }
+            date = date.checked_sub(1.month()).ok()?;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn known_patch_tuesdays() {
+        let cal = ReleaseCalendar::patch_tuesday();
+        assert_ne!(cal.tz, TimeZone::UTC, "the bundled time zone database is missing");
+        // December 2026: 1st is a Tuesday, so the second Tuesday is the 8th; PST is UTC-8.
+        assert_eq!(cal.release_of_month(2026, 12), Some(ts("2026-12-08T18:00:00Z")));
+        // July 2025 (ToolShell): July 8, PDT is UTC-7.
+        assert_eq!(cal.release_of_month(2025, 7), Some(ts("2025-07-08T17:00:00Z")));
+        // March 2021 (ProxyLogon's planned date): March 9, still PST.
+        assert_eq!(cal.release_of_month(2021, 3), Some(ts("2021-03-09T18:00:00Z")));
+    }
+
+    #[test]
+    fn next_and_previous() {
+        let cal = ReleaseCalendar::patch_tuesday();
+        assert_eq!(cal.next_after(ts("2026-11-29T12:00:00Z")), Some(ts("2026-12-08T18:00:00Z")));
+        assert_eq!(cal.next_after(ts("2026-12-08T18:00:00Z")), Some(ts("2027-01-12T18:00:00Z")));
+        assert_eq!(cal.previous_at_or_before(ts("2026-11-29T12:00:00Z")), Some(ts("2026-11-10T18:00:00Z")));
+        assert_eq!(cal.previous_at_or_before(ts("2026-12-08T18:00:00Z")), Some(ts("2026-12-08T18:00:00Z")));
+    }
+}

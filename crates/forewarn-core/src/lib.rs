@@ -1,0 +1,27 @@
+//! The forewarn domain: advisories and their sections, partners, staff, and the validated values they are made of.
+//!
+//! Architecture invariant: this crate does no IO, knows no database, no HTTP and no serialization format. Every
+//! value that comes from outside is built through a validating `parse` (parse, don't validate), so a value of one
+//! of these types is known to be well-formed wherever it travels.
+
+pub mod advisory;
+pub mod calendar;
+pub mod country;
+pub mod cvss;
+pub mod ids;
+pub mod partner;
+pub mod staff;
+
+mod error;
+
+pub use advisory::{
+    Advisory, AdvisoryFlag, AdvisoryState, Attachment, LifecycleError, Product, RevisionMeta, ScheduleChange, Section,
+    SectionKind, Sections, Status,
+};
+pub use calendar::ReleaseCalendar;
+pub use country::CountryCode;
+pub use cvss::{Cvss, Severity};
+pub use error::Invalid;
+pub use ids::{AdvisoryId, CveId, CweId, PartnerId, TierName, Username};
+pub use partner::{Partner, PartnerStatus, TokenId};
+pub use staff::{Role, Roles};
