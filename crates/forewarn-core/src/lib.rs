@@ -23,5 +23,5 @@ pub use country::CountryCode;
 pub use cvss::{Cvss, Severity};
 pub use error::Invalid;
 pub use ids::{AdvisoryId, CveId, CweId, PartnerId, TierName, Username};
-pub use partner::{Partner, PartnerStatus, TokenId};
+pub use partner::{Partner, PartnerStatus, StatusError, TokenId};
 pub use staff::{Role, Roles};

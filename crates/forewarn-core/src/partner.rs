@@ -71,6 +71,42 @@ impl Partner {
     }
 }
 
+/// Why a change of status was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    #[error("partner {0} is revoked; revocation is final (add the organisation again as a new partner)")]
+    Revoked(PartnerId),
+    #[error("partner {id} is already {status}")]
+    Unchanged { id: PartnerId, status: PartnerStatus },
+    #[error("suspending or revoking a partner needs a reason (--reason)")]
+    NeedsReason,
+}
+
+impl Partner {
+    /// Moves the partner to `status`. Suspending and revoking need a reason; revoked is final.
+    pub fn change_status(
+        &mut self,
+        status: PartnerStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StatusError> {
+        if self.status == PartnerStatus::Revoked {
+            return Err(StatusError::Revoked(self.id.clone()));
+        }
+        if self.status == status {
+            return Err(StatusError::Unchanged { id: self.id.clone(), status });
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if status != PartnerStatus::Active && reason.is_none() {
+            return Err(StatusError::NeedsReason);
+        }
+        self.status = status;
+        self.status_reason = reason.map(str::to_owned);
+        self.status_changed_at = now;
+        Ok(())
+    }
+}
+
 /// Validates an organisation name: one line, 2-120 characters.
 pub fn parse_partner_name(s: &str) -> Result<String, Invalid> {
     let name = s.trim();
@@ -155,6 +191,31 @@ mod tests {
         assert!(!p.in_good_standing(t("2027-01-01T00:00:00Z")), "the agreement ends at its expiry");
         p.status = PartnerStatus::Suspended;
         assert!(!p.in_good_standing(t("2026-06-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn status_changes() {
+        let t: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+        let mut p = Partner {
+            id: PartnerId::parse("kestrel-edr").unwrap(),
+            name: "Kestrel EDR".into(),
+            country: CountryCode::parse("US").unwrap(),
+            tier: TierName::parse("validate").unwrap(),
+            status: PartnerStatus::Active,
+            status_reason: None,
+            status_changed_at: t,
+            agreement_expires_at: None,
+            contacts: vec![],
+            flags: BTreeSet::new(),
+            created_at: t,
+        };
+        assert_eq!(p.change_status(PartnerStatus::Suspended, Some(" "), t), Err(StatusError::NeedsReason));
+        p.change_status(PartnerStatus::Suspended, Some("leak investigation"), t).unwrap();
+        assert!(matches!(p.change_status(PartnerStatus::Suspended, Some("x"), t), Err(StatusError::Unchanged { .. })));
+        p.change_status(PartnerStatus::Active, None, t).unwrap();
+        assert_eq!(p.status_reason, None);
+        p.change_status(PartnerStatus::Revoked, Some("expelled"), t).unwrap();
+        assert!(matches!(p.change_status(PartnerStatus::Active, None, t), Err(StatusError::Revoked(_))));
     }
 
     #[test]

@@ -1,1 +1,176 @@
+//! Persistence for forewarn.
+//!
+//! One code path for two databases: SQLite (the embedded default) and PostgreSQL (several servers sharing one
+//! database), chosen at run time from the database URL through sqlx's `Any` driver. Each backend has its own
+//! migrations (`migrations/sqlite`, `migrations/postgres`); queries are written once in the SQL both accept (`$1`
+//! placeholders, `BIGINT` microsecond timestamps, no booleans).
+//!
+//! Repository functions live in one module per domain object and take a `&mut AnyConnection`, so that a caller
+//! composes several of them in one transaction ([`Store::begin`]). Every administrative change writes an
+//! [`audit`] event in the same transaction as the change itself.
+//!
+//! Architecture invariant: embargoed content (revision metadata, section bodies, attachments) is sealed by
+//! [`crypto`] before it is bound into any query, and opened only after it is read. Errors from this crate never
+//! contain such content.
 
+pub mod advisories;
+pub mod audit;
+pub mod credentials;
+pub mod crypto;
+pub mod keys;
+pub mod partners;
+pub mod tiers;
+pub mod users;
+
+mod error;
+/// The kinds of database constraint a [`StoreError::Constraint`] reports.
+pub mod error_kind {
+    pub use crate::error::ConstraintKind;
+}
+mod time;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use crypto::{CryptoError, MasterKey};
+pub use error::StoreError;
+pub use sqlx::AnyConnection;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Config(
+                "the database URL must start with sqlite: or postgres:// (e.g. sqlite:///var/lib/forewarn/forewarn.db)"
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// The SQLite URL for a database file, created if missing.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// A connection pool and the master key that opens what it stores.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    key: Option<Arc<MasterKey>>,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        vec![$(Migration::new(
+            $version,
+            $name.into(),
+            MigrationType::Simple,
+            include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")).into(),
+            false,
+        )),*]
+    };
+}
+
+impl Store {
+    /// Connects to the database at `url`. SQLite files are created when missing and run in WAL mode with
+    /// `synchronous = FULL`: a transaction that returned from commit survives a crash of the process or the machine.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let options: AnyConnectOptions =
+            url.parse().map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(StoreError::connect)?;
+        Ok(Self { pool, backend, key: None })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Sets the master key used to seal and open embargoed content.
+    pub fn with_master_key(mut self, key: MasterKey) -> Self {
+        self.key = Some(Arc::new(key));
+        self
+    }
+
+    pub fn master_key(&self) -> Result<&MasterKey> {
+        self.key.as_deref().ok_or_else(|| StoreError::Config("no master key is loaded".into()))
+    }
+
+    fn migrator(&self) -> Migrator {
+        let migrations = match self.backend {
+            Backend::Sqlite => migrations!("sqlite": 1 "0001_init"),
+            Backend::Postgres => migrations!("postgres": 1 "0001_init"),
+        };
+        Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }
+    }
+
+    /// Brings the schema up to date. Safe to run from several processes at once (PostgreSQL takes an advisory
+    /// lock; SQLite serialises writers).
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator().run(&self.pool).await.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A connection for reads (and single-statement writes).
+    pub async fn conn(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so two writers
+    /// queue on the busy timeout instead of failing when a read would turn into a write.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

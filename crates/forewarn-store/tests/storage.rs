@@ -1,0 +1,441 @@
+//! The storage suite. Every test runs on SQLite, and on PostgreSQL as well when `FOREWARN_TEST_POSTGRES_URL`
+//! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each test then gets a database of its own,
+//! created for it and dropped after. `.ci/run` sets the variable; the same test bodies run unchanged on both.
+
+use forewarn_core::{
+    AdvisoryFlag, AdvisoryId, AdvisoryState, Attachment, Cvss, CweId, LifecycleError, PartnerId, PartnerStatus,
+    Product, RevisionMeta, Roles, SectionKind, Sections, TierName, Username,
+};
+use forewarn_store::advisories::{self, Content};
+use forewarn_store::audit::{self, Actor};
+use forewarn_store::error_kind::ConstraintKind;
+use forewarn_store::partners::{self, NewPartner, PartnerFilter};
+use forewarn_store::{credentials, tiers, users, Backend, MasterKey, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use sqlx::{Executor, Row};
+
+struct TestDb {
+    store: Store,
+    /// Keeps the SQLite directory alive.
+    dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: (admin URL, database name) to drop afterwards.
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = forewarn_store::sqlite_url(&dir.path().join("forewarn.db"));
+        Self::ready(Store::connect(&url).await.unwrap(), Some(dir), None).await
+    }
+
+    async fn postgres(admin_url: &str) -> Self {
+        let name = format!("fw_test_{}", hex(&rand_bytes()));
+        let admin = Store::connect(admin_url).await.unwrap();
+        admin.conn().await.unwrap().execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        admin.close().await;
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
+        Self::ready(store, None, Some((admin_url.to_owned(), name))).await
+    }
+
+    async fn ready(store: Store, dir: Option<tempfile::TempDir>, pg: Option<(String, String)>) -> Self {
+        store.migrate().await.unwrap();
+        // Migrations are idempotent.
+        store.migrate().await.unwrap();
+        let store = store.with_master_key(MasterKey::generate().unwrap());
+        let mut tx = store.begin().await.unwrap();
+        for (name, desc) in tiers::defaults() {
+            tiers::insert(&mut tx, &TierName::parse(name).unwrap(), desc, now()).await.unwrap();
+        }
+        for u in ["alice", "bob"] {
+            users::insert(&mut tx, &user(u), u, Roles::parse("author,approver").unwrap(), "$argon2id$x", now())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        Self { store, dir, pg }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.pg {
+            let admin = Store::connect(&admin_url).await.unwrap();
+            admin.conn().await.unwrap().execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
+            admin.close().await;
+        }
+        drop(self.dir);
+    }
+}
+
+fn rand_bytes() -> [u8; 6] {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).unwrap();
+    b
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn now() -> Timestamp {
+    "2026-11-20T12:00:00Z".parse().unwrap()
+}
+
+fn user(s: &str) -> Username {
+    Username::parse(s).unwrap()
+}
+
+/// Runs one test body on SQLite, then on PostgreSQL when configured.
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn on_sqlite_and_postgres() {
+                let db = super::TestDb::sqlite().await;
+                super::$name(&db).await;
+                db.finish().await;
+                match std::env::var("FOREWARN_TEST_POSTGRES_URL") {
+                    Ok(url) if !url.is_empty() => {
+                        let db = super::TestDb::postgres(&url).await;
+                        assert_eq!(db.store.backend(), super::Backend::Postgres);
+                        super::$name(&db).await;
+                        db.finish().await;
+                    }
+                    _ => eprintln!(
+                        "{}: PostgreSQL part skipped (FOREWARN_TEST_POSTGRES_URL is not set)",
+                        stringify!($name)
+                    ),
+                }
+            }
+        }
+    };
+}
+
+fn kestrel() -> NewPartner {
+    NewPartner::new("Kestrel EDR", None, "us", "validate", &["psirt@kestrel.example".into()], &[]).unwrap()
+}
+
+fn content(marker: &str) -> Content {
+    let mut sections = Sections::new();
+    sections.set(SectionKind::Summary, &format!("A flaw in the parser. {marker}-summary")).unwrap();
+    sections.set(SectionKind::Details, &format!("Root cause: {marker}-details")).unwrap();
+    sections.set(SectionKind::Poc, &format!("```python\nprint('{marker}-poc')\n```")).unwrap();
+    Content {
+        meta: RevisionMeta {
+            title: format!("Contoso Mail Gateway: heap overflow {marker}-title"),
+            products: vec![Product::new("Contoso Mail Gateway", vec!["16.0 through 16.2.4".into()]).unwrap()],
+            cvss: Some(Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").unwrap()),
+            cwe: Some(CweId::parse("CWE-787").unwrap()),
+            cves: vec![forewarn_core::CveId::parse("CVE-2026-41021").unwrap()],
+            flags: vec![AdvisoryFlag::HighLeakRisk],
+        }
+        .validated()
+        .unwrap(),
+        sections,
+        attachments: vec![Attachment::new("trigger.py", format!("# {marker}-attachment\n").into_bytes()).unwrap()],
+    }
+}
+
+async fn create_advisory(db: &TestDb, marker: &str) -> AdvisoryId {
+    let mut tx = db.store.begin().await.unwrap();
+    let a = advisories::create(&mut tx, db.store.master_key().unwrap(), None, &content(marker), &user("alice"), now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    a.id
+}
+
+on_both!(partners_create_read_update_and_refuse_duplicates);
+async fn partners_create_read_update_and_refuse_duplicates(db: &TestDb) {
+    let store = &db.store;
+    let mut c = store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    assert_eq!(p.id.as_str(), "kestrel-edr");
+    assert_eq!(partners::get(&mut c, &p.id).await.unwrap(), p);
+
+    // The same id, or the same name written differently, is a duplicate; nothing is written.
+    assert!(matches!(partners::insert(&mut c, &kestrel(), now()).await, Err(StoreError::Duplicate { .. })));
+    let renamed = NewPartner::new("KESTREL  edr", Some("kestrel-2"), "US", "entry", &[], &[]).unwrap();
+    let err = partners::insert(&mut c, &renamed, now()).await.unwrap_err();
+    assert!(err.to_string().contains("already exists as kestrel-edr"), "{err}");
+    let bad_tier = NewPartner::new("Hanshan Antivirus", None, "CN", "platinum", &[], &[]).unwrap();
+    let err = partners::insert(&mut c, &bad_tier, now()).await.unwrap_err();
+    assert!(err.to_string().contains("there is no tier platinum"), "{err}");
+    assert_eq!(partners::list(&mut c, &PartnerFilter::default()).await.unwrap().len(), 1);
+
+    let cn = NewPartner::new("Hanshan Antivirus", None, "CN", "entry", &[], &["probation".into()]).unwrap();
+    partners::insert(&mut c, &cn, now()).await.unwrap();
+    let filter =
+        PartnerFilter { country: Some(forewarn_core::CountryCode::parse("CN").unwrap()), ..Default::default() };
+    let listed = partners::list(&mut c, &filter).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].flags.contains("probation"));
+
+    let mut updated = partners::get(&mut c, &p.id).await.unwrap();
+    updated.tier = TierName::parse("ans").unwrap();
+    updated.agreement_expires_at = Some("2027-06-30T00:00:00Z".parse().unwrap());
+    partners::update(&mut c, &updated, now()).await.unwrap();
+    assert_eq!(partners::get(&mut c, &p.id).await.unwrap(), updated);
+}
+
+on_both!(partner_status_and_tokens);
+async fn partner_status_and_tokens(db: &TestDb) {
+    let mut c = db.store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let t1 = partners::issue(&mut c, &p.id, "initial", None, now()).await.unwrap();
+    assert_eq!(partners::authenticate(&mut c, &t1.text, now()).await.unwrap().unwrap().id, p.id);
+    assert!(partners::authenticate(&mut c, "fw_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Rotation with an overlap: both work until the overlap ends, then only the new one.
+    let t2 = partners::rotate(&mut c, &p.id, SignedDuration::from_hours(24), now()).await.unwrap();
+    assert!(partners::authenticate(&mut c, &t1.text, now()).await.unwrap().is_some());
+    let later = now() + SignedDuration::from_hours(25);
+    assert!(partners::authenticate(&mut c, &t1.text, later).await.unwrap().is_none());
+    assert!(partners::authenticate(&mut c, &t2.text, later).await.unwrap().is_some());
+
+    // Suspension is visible at once through the token; revocation kills the tokens.
+    let s = partners::set_status(&mut c, &p.id, PartnerStatus::Suspended, Some("investigation"), now()).await.unwrap();
+    assert_eq!(s.status, PartnerStatus::Suspended);
+    let seen = partners::authenticate(&mut c, &t2.text, now()).await.unwrap().unwrap();
+    assert_eq!(seen.status, PartnerStatus::Suspended);
+    assert!(matches!(
+        partners::set_status(&mut c, &p.id, PartnerStatus::Revoked, None, now()).await,
+        Err(StoreError::Status(_))
+    ));
+    partners::set_status(&mut c, &p.id, PartnerStatus::Revoked, Some("expelled"), now()).await.unwrap();
+    assert!(partners::authenticate(&mut c, &t2.text, now()).await.unwrap().is_none());
+    assert!(partners::tokens(&mut c, &p.id).await.unwrap().iter().all(|t| !t.is_live(now())));
+    assert!(matches!(partners::issue(&mut c, &p.id, "x", None, now()).await, Err(StoreError::Refused(_))));
+}
+
+on_both!(users_and_logins);
+async fn users_and_logins(db: &TestDb) {
+    let mut c = db.store.conn().await.unwrap();
+    let pw = credentials::generate_password().unwrap();
+    let hash = credentials::hash_password(&pw).unwrap();
+    let u =
+        users::insert(&mut c, &user("carol"), "Carol", Roles::parse("auditor").unwrap(), &hash, now()).await.unwrap();
+    assert_eq!(users::get(&mut c, &u.username).await.unwrap(), u);
+    assert!(matches!(
+        users::insert(&mut c, &user("carol"), "Carol", Roles::parse("auditor").unwrap(), &hash, now()).await,
+        Err(StoreError::Duplicate { .. })
+    ));
+    assert_eq!(users::verify_login(&mut c, "carol", &pw).await.unwrap().unwrap().username, u.username);
+    assert!(users::verify_login(&mut c, "carol", "wrong").await.unwrap().is_none());
+    assert!(users::verify_login(&mut c, "nobody", &pw).await.unwrap().is_none());
+    users::disable(&mut c, &u.username, now()).await.unwrap();
+    assert!(users::verify_login(&mut c, "carol", &pw).await.unwrap().is_none());
+    assert_eq!(users::list(&mut c).await.unwrap().len(), 3);
+}
+
+on_both!(advisory_content_round_trips_through_encryption);
+async fn advisory_content_round_trips_through_encryption(db: &TestDb) {
+    let key = db.store.master_key().unwrap();
+    let id = create_advisory(db, "m1").await;
+    assert_eq!(id.as_str(), "ADV-2026-0001");
+    assert_eq!(create_advisory(db, "m2").await.as_str(), "ADV-2026-0002");
+    let mut c = db.store.conn().await.unwrap();
+    let rev = advisories::revision(&mut c, key, &id, 1).await.unwrap();
+    assert_eq!(rev.content, content("m1"));
+    assert_eq!(rev.author, user("alice"));
+
+    // A second revision; the first stays readable and unchanged.
+    let mut tx = db.store.begin().await.unwrap();
+    let a = advisories::revise(&mut tx, key, &id, &content("m3"), &user("bob"), "typo", now()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(a.current_revision, 2);
+    assert_eq!(advisories::revision(&mut c, key, &id, 2).await.unwrap().content, content("m3"));
+    assert_eq!(advisories::revision(&mut c, key, &id, 1).await.unwrap().content, content("m1"));
+    assert!(matches!(advisories::revision(&mut c, key, &id, 3).await, Err(StoreError::NotFound { .. })));
+
+    // Another key cannot open it, and says so.
+    let other = MasterKey::generate().unwrap();
+    let err = advisories::revision(&mut c, &other, &id, 1).await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto(forewarn_store::CryptoError::WrongMasterKey { .. })), "{err}");
+}
+
+on_both!(advisory_lifecycle_is_enforced_and_persisted);
+async fn advisory_lifecycle_is_enforced_and_persisted(db: &TestDb) {
+    let id = create_advisory(db, "m").await;
+    let mut c = db.store.conn().await.unwrap();
+    let err = advisories::approve(&mut c, &id, &user("alice"), now()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Lifecycle(LifecycleError::OwnRevision { .. })), "{err}");
+    assert_eq!(advisories::get(&mut c, &id).await.unwrap().state, AdvisoryState::Draft);
+    let a = advisories::approve(&mut c, &id, &user("bob"), now()).await.unwrap();
+    assert_eq!(a.state, AdvisoryState::Approved);
+    let mut a = advisories::get(&mut c, &id).await.unwrap();
+    a.schedule("2026-12-08T18:00:00Z".parse().unwrap(), None, now()).unwrap();
+    advisories::save_lifecycle(&mut c, &a).await.unwrap();
+    assert_eq!(advisories::get(&mut c, &id).await.unwrap(), a);
+    let rev = advisories::revision(&mut c, db.store.master_key().unwrap(), &id, 1).await.unwrap();
+    assert_eq!(rev.approved_by, Some(user("bob")));
+}
+
+on_both!(transactions_commit_or_leave_nothing);
+async fn transactions_commit_or_leave_nothing(db: &TestDb) {
+    {
+        let mut tx = db.store.begin().await.unwrap();
+        partners::insert(&mut tx, &kestrel(), now()).await.unwrap();
+        audit::record(
+            &mut tx,
+            now(),
+            &Actor::System("test"),
+            "partner.add",
+            "kestrel-edr",
+            None,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        // Dropped without commit: rolled back.
+    }
+    let mut c = db.store.conn().await.unwrap();
+    assert!(partners::find(&mut c, &PartnerId::parse("kestrel-edr").unwrap()).await.unwrap().is_none());
+    assert!(audit::list(&mut c, None, 10).await.unwrap().is_empty());
+    drop(c);
+
+    let mut tx = db.store.begin().await.unwrap();
+    partners::insert(&mut tx, &kestrel(), now()).await.unwrap();
+    audit::record(
+        &mut tx,
+        now(),
+        &Actor::Staff("alice".into()),
+        "partner.add",
+        "kestrel-edr",
+        Some("onboarding"),
+        serde_json::json!({"tier": "validate"}),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = db.store.conn().await.unwrap();
+    let events = audit::list(&mut c, Some("kestrel-edr"), 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, "staff:alice");
+    assert_eq!(events[0].reason.as_deref(), Some("onboarding"));
+    assert_eq!(events[0].detail["tier"], "validate");
+}
+
+on_both!(constraint_violations_are_typed_errors);
+async fn constraint_violations_are_typed_errors(db: &TestDb) {
+    let mut c = db.store.conn().await.unwrap();
+    let fk = sqlx::query("INSERT INTO partner_tokens (id, partner_id, secret_hash, label, created_at) VALUES ('aaaaaaaaaaaa', 'nobody', $1, 'x', 0)")
+        .bind(vec![0u8; 32])
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(fk, StoreError::Constraint { kind: ConstraintKind::ForeignKey, .. }), "{fk}");
+    partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let check = sqlx::query("UPDATE partners SET status = 'deleted' WHERE id = 'kestrel-edr'")
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(check, StoreError::Constraint { kind: ConstraintKind::Check, .. }), "{check}");
+    let unique = sqlx::query("INSERT INTO tiers (name, description, created_at) VALUES ('entry', 'again', 0)")
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(unique, StoreError::Constraint { kind: ConstraintKind::Unique, .. }), "{unique}");
+    let notnull = sqlx::query("INSERT INTO tiers (name, description, created_at) VALUES ('x', NULL, 0)")
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(notnull, StoreError::Constraint { kind: ConstraintKind::NotNull, .. }), "{notnull}");
+
+    // The history is append-only.
+    audit::record(&mut c, now(), &Actor::System("test"), "x", "y", None, serde_json::json!({})).await.unwrap();
+    assert!(sqlx::query("UPDATE audit_events SET actor = 'someone else'").execute(&mut *c).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_events").execute(&mut *c).await.is_err());
+    assert_eq!(audit::list(&mut c, None, 10).await.unwrap()[0].actor, "system:test");
+}
+
+/// Every byte the database holds, as text: the raw files for SQLite, every row of every table for PostgreSQL.
+async fn database_contents(db: &TestDb) -> Vec<u8> {
+    match db.store.backend() {
+        Backend::Sqlite => {
+            let mut c = db.store.conn().await.unwrap();
+            // Leave the WAL in place (no checkpoint needed): both files are read.
+            sqlx::query("SELECT 1").execute(&mut *c).await.unwrap();
+            let dir = db.dir.as_ref().unwrap().path();
+            let mut all = Vec::new();
+            for entry in std::fs::read_dir(dir).unwrap() {
+                all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+            all
+        }
+        Backend::Postgres => {
+            let mut c = db.store.conn().await.unwrap();
+            let tables = sqlx::query(
+                "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            let mut all = Vec::new();
+            for t in tables {
+                let name: String = t.try_get("t").unwrap();
+                let rows = sqlx::query(&format!("SELECT CAST(row_to_json(x) AS TEXT) AS j FROM {name} x"))
+                    .fetch_all(&mut *c)
+                    .await
+                    .unwrap();
+                for r in rows {
+                    all.extend(r.try_get::<String, _>("j").unwrap().into_bytes());
+                }
+            }
+            all
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+on_both!(no_plaintext_content_or_credentials_in_the_database);
+async fn no_plaintext_content_or_credentials_in_the_database(db: &TestDb) {
+    let marker = format!("MARKER{}", hex(&rand_bytes()));
+    create_advisory(db, &marker).await;
+    let mut c = db.store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let token = partners::issue(&mut c, &p.id, "t", None, now()).await.unwrap();
+    let password = credentials::generate_password().unwrap();
+    let hash = credentials::hash_password(&password).unwrap();
+    users::insert(&mut c, &user("dave"), "Dave", Roles::parse("author").unwrap(), &hash, now()).await.unwrap();
+    drop(c);
+
+    let raw = database_contents(db).await;
+    assert!(contains(&raw, b"kestrel-edr"), "the scan must see the data it is looking through");
+    let secret = token.text.rsplit_once('_').unwrap().1.to_owned();
+    for needle in [marker.clone(), hex(marker.as_bytes()), secret.clone(), hex(secret.as_bytes()), password.to_string()]
+    {
+        assert!(!contains(&raw, needle.as_bytes()), "found {needle} in the database");
+    }
+    // The title and product are sealed too.
+    assert!(!contains(&raw, b"heap overflow"));
+    assert!(!contains(&raw, b"Contoso Mail Gateway"));
+}
+
+on_both!(key_rotation_rewraps_every_data_key);
+async fn key_rotation_rewraps_every_data_key(db: &TestDb) {
+    let old = db.store.master_key().unwrap();
+    let a = create_advisory(db, "r1").await;
+    let b = create_advisory(db, "r2").await;
+    let new = MasterKey::generate().unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    assert_eq!(advisories::rewrap_all(&mut tx, old, &new).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut c = db.store.conn().await.unwrap();
+    assert_eq!(advisories::key_ids(&mut c).await.unwrap(), vec![(new.id().to_owned(), 2)]);
+    for (id, m) in [(a, "r1"), (b, "r2")] {
+        assert_eq!(advisories::revision(&mut c, &new, &id, 1).await.unwrap().content, content(m));
+        assert!(advisories::revision(&mut c, old, &id, 1).await.is_err());
+    }
+}
