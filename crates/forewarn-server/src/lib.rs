@@ -1,1 +1,120 @@
+//! The forewarn HTTP service: a thin axum shell over the store (and, as they land, the policy engine, the
+//! fingerprinting and the transparency log).
+//!
+//! Architecture invariants:
+//! - Handlers hold no state of their own: everything that must survive a restart or be shared by several servers
+//!   on one PostgreSQL database is in the database. Authentication and a partner's status are read on every
+//!   request, so suspending a partner takes effect on its next request, whichever server answers it.
+//! - JSON shapes live here (`dto`); the domain types in `forewarn-core` are not serializable.
+//! - Error responses never include advisory content.
 
+pub mod auth;
+pub mod dto;
+mod error;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use forewarn_store::Store;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// How the server listens and protects itself.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: 2 << 20,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+pub fn router(state: AppState, config: &ServerConfig) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/me", get(me))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Binds the listening socket. Separate from [`run`] so that a caller can learn the port it got (port 0).
+pub async fn bind(config: &ServerConfig) -> std::io::Result<TcpListener> {
+    TcpListener::bind(config.listen).await
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets requests in flight finish.
+pub async fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> std::io::Result<()> {
+    let app = router(state, config);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+/// Liveness: the process is up and serving.
+async fn healthz() -> Json<dto::Health> {
+    Json(dto::Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<dto::Health>) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(dto::Health { status: "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(dto::Health { status: "database unavailable" }))
+        }
+    }
+}
+
+/// The calling partner as the program knows it.
+async fn me(auth::ActivePartner(partner): auth::ActivePartner) -> Json<dto::PartnerView> {
+    Json(dto::PartnerView::from(&partner))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}

@@ -116,10 +116,9 @@ pub async fn get(conn: &mut AnyConnection, id: &AdvisoryId) -> Result<Advisory> 
     find(conn, id).await?.ok_or_else(|| StoreError::NotFound { what: "advisory", id: id.to_string() })
 }
 
-/// Every advisory, oldest first.
+/// Every advisory, by id.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Advisory>> {
-    let rows =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM advisories ORDER BY created_at, id")).fetch_all(conn).await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM advisories ORDER BY id")).fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }
 

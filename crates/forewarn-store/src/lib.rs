@@ -40,6 +40,8 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 pub use crypto::{CryptoError, MasterKey};
 pub use error::StoreError;
 pub use sqlx::AnyConnection;
+/// The driver error, as returned by `Transaction::commit`.
+pub use sqlx::Error as DbError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -1,1 +1,121 @@
-fn main() {}
+//! `forewarn`: the command line over everything. See `forewarn --help`.
+
+mod advisory_file;
+mod commands;
+mod context;
+mod demo;
+mod errors;
+mod output;
+mod timeparse;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::context::Globals;
+
+/// forewarn: advance vulnerability notification with per-section, per-partner release, fingerprinting and a
+/// transparency log.
+#[derive(Debug, Parser)]
+#[command(name = "forewarn", version, about, max_term_width = 110)]
+struct Cli {
+    /// Data directory: configuration, master key and (by default) the SQLite database.
+    #[arg(long, global = true, env = "FOREWARN_DATA_DIR", default_value = "./forewarn-data")]
+    data_dir: PathBuf,
+    /// Database URL (sqlite://PATH or postgres://...); overrides forewarn.toml.
+    #[arg(long, global = true, env = "FOREWARN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// How to print results.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    output: Format,
+    /// The staff user this command acts as.
+    #[arg(long = "as", global = true, env = "FOREWARN_USER", default_value = "admin", value_name = "USER")]
+    actor: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a data directory: configuration, master key, database, default tiers and the first admin.
+    Init(commands::InitArgs),
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Create (or reuse) ./forewarn-demo with a realistic program, and serve it.
+    Demo(demo::DemoArgs),
+    /// Manage partners.
+    #[command(subcommand)]
+    Partner(commands::PartnerCommand),
+    /// Write, approve, schedule and withdraw advisories.
+    #[command(subcommand)]
+    Advisory(commands::AdvisoryCommand),
+    /// Manage staff users.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Manage the master key.
+    #[command(subcommand)]
+    Keys(commands::KeysCommand),
+    /// Show the history of administrative changes.
+    History(commands::HistoryArgs),
+    /// Measure; used by the benchmarks and the crash-safety test.
+    #[command(subcommand, hide = true)]
+    Bench(commands::BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides forewarn.toml and FOREWARN_LISTEN).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let globals = Globals {
+        data_dir: if matches!(cli.command, Command::Demo(_)) && cli.data_dir == PathBuf::from("./forewarn-data") {
+            PathBuf::from("./forewarn-demo")
+        } else {
+            cli.data_dir
+        },
+        database_url: cli.database_url,
+        json: cli.output == Format::Json,
+        actor: cli.actor,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(args) => commands::init(&globals, args).await,
+            Command::Serve(args) => commands::serve(&globals, args.listen).await,
+            Command::Demo(args) => demo::run(&globals, args).await,
+            Command::Partner(c) => commands::partner(&globals, c).await,
+            Command::Advisory(c) => commands::advisory(&globals, c).await,
+            Command::User(c) => commands::user(&globals, c).await,
+            Command::Keys(c) => commands::keys(&globals, c).await,
+            Command::History(args) => commands::history(&globals, args).await,
+            Command::Bench(c) => commands::bench(&globals, c).await,
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

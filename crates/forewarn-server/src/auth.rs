@@ -1,0 +1,46 @@
+//! Authentication as extractors: a handler that takes [`ActivePartner`] cannot run for anyone else.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use forewarn_core::{Partner, PartnerStatus};
+use jiff::Timestamp;
+
+use crate::{ApiError, AppState};
+
+/// A partner that presented a live token and is in good standing now: active, agreement current.
+/// Suspended and revoked partners get 403 with the reason's category, from their next request on.
+#[derive(Debug, Clone)]
+pub struct ActivePartner(pub Partner);
+
+impl FromRequestParts<AppState> for ActivePartner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)?;
+        let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
+        let now = Timestamp::now();
+        let mut conn = state.store.conn().await?;
+        let partner =
+            forewarn_store::partners::authenticate(&mut conn, token, now).await?.ok_or(ApiError::Unauthenticated)?;
+        match partner.status {
+            PartnerStatus::Suspended => {
+                return Err(ApiError::Forbidden(format!(
+                    "partner {} is suspended; contact the program for details",
+                    partner.id
+                )))
+            }
+            PartnerStatus::Revoked => {
+                return Err(ApiError::Forbidden(format!("partner {} is revoked from the program", partner.id)))
+            }
+            PartnerStatus::Active => {}
+        }
+        if !partner.in_good_standing(now) {
+            return Err(ApiError::Forbidden(format!(
+                "the agreement of partner {} has expired; renew it with the program",
+                partner.id
+            )));
+        }
+        Ok(Self(partner))
+    }
+}

@@ -1,0 +1,47 @@
+//! The API's error answers: a status and a JSON body `{"error": code, "message": sentence}`.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No credentials, or credentials that do not match a live token. Says nothing more.
+    Unauthenticated,
+    /// Known caller that may not act: suspended, revoked, agreement expired. The message says which.
+    Forbidden(String),
+    /// Unknown resource, or one the caller may not know exists yet (identical answers).
+    NotFound,
+    /// Something failed on our side; details are in the server log, not the response.
+    Internal,
+}
+
+impl From<forewarn_store::StoreError> for ApiError {
+    fn from(e: forewarn_store::StoreError) -> Self {
+        tracing::error!(error = %e, "store error while answering a request");
+        Self::Internal
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            Self::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send a partner API token as 'Authorization: Bearer fw_...'".to_owned(),
+            ),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".to_owned()),
+            Self::Internal => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has details".to_owned())
+            }
+        };
+        let body = Json(crate::dto::ErrorBody { error: code, message });
+        let mut response = (status, body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

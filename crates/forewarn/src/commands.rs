@@ -1,0 +1,915 @@
+//! The commands. Each validates all of its input before it opens a transaction, and makes its change and the
+//! history record of it in one transaction: a refused command changes nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use forewarn_core::calendar::ReleaseCalendar;
+use forewarn_core::{AdvisoryId, CountryCode, PartnerId, PartnerStatus, Role, Roles, TierName, Username};
+use forewarn_server::{AppState, ServerConfig};
+use forewarn_store::audit::{self, Actor};
+use forewarn_store::partners::{self, NewPartner, PartnerFilter};
+use forewarn_store::{advisories, credentials, keys, tiers, users, MasterKey, Store};
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::context::{self, Globals};
+use crate::errors::{CliError, CliResult};
+use crate::output::{self, print_json, print_table};
+use crate::timeparse::{parse_duration, parse_time};
+
+fn staff(u: &users::StaffUser) -> Actor {
+    Actor::Staff(u.username.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// init and serve
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// User name of the first administrator.
+    #[arg(long, default_value = "admin")]
+    pub admin: String,
+}
+
+/// What `init` created, for `demo` to build on.
+pub struct Initialised {
+    pub store: Store,
+    pub admin: Username,
+    pub admin_password: zeroize::Zeroizing<String>,
+}
+
+pub async fn initialise(g: &Globals, admin: &str) -> CliResult<Initialised> {
+    let admin = Username::parse(admin)?;
+    if g.is_initialised() {
+        return Err(CliError::user(format!(
+            "{} is already initialised; use it, or choose another --data-dir",
+            g.data_dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&g.data_dir)
+        .map_err(|e| CliError::user(format!("cannot create {}: {e}", g.data_dir.display())))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&g.data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let key = match keys::candidates(&g.data_dir) {
+        Ok(mut found) => found.remove(0),
+        Err(keys::KeyError::Missing(path)) => {
+            let key = MasterKey::generate()?;
+            keys::write_new(&path, &key)?;
+            key
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let url = g.database_url.clone().unwrap_or_else(|| g.default_database_url());
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let store = store.with_master_key(key);
+    let password = credentials::generate_password()?;
+    let hash = credentials::hash_password(&password)?;
+    let now = Timestamp::now();
+    let mut tx = store.begin().await?;
+    for (name, description) in tiers::defaults() {
+        tiers::insert(&mut tx, &TierName::parse(name)?, description, now).await?;
+    }
+    users::insert(&mut tx, &admin, "Administrator", Roles::from_slice(&[Role::Admin]), &hash, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        &Actor::System("init"),
+        "program.init",
+        "program",
+        None,
+        json!({"admin": admin.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
+    // The config file is written last: its presence is what marks the directory as initialised.
+    let config = context::default_config_text(&url);
+    let tmp = g.data_dir.join("forewarn.toml.tmp");
+    std::fs::write(&tmp, config).map_err(|e| CliError::Internal(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, g.config_path()).map_err(|e| CliError::Internal(format!("cannot write the config: {e}")))?;
+    Ok(Initialised { store, admin, admin_password: password })
+}
+
+pub async fn init(g: &Globals, args: InitArgs) -> CliResult {
+    let done = initialise(g, &args.admin).await?;
+    let key_origin = if std::env::var(keys::KEY_ENV).is_ok() {
+        format!("from {}", keys::KEY_ENV)
+    } else {
+        format!(
+            "{} (mode 0600; back it up: without it the advisories cannot be read)",
+            g.data_dir.join(keys::KEY_FILE).display()
+        )
+    };
+    if g.json {
+        print_json(&json!({
+            "data_dir": g.data_dir.display().to_string(),
+            "database_url": g.database_url()?,
+            "admin": done.admin.as_str(),
+            "admin_password": done.admin_password.as_str(),
+        }));
+    } else {
+        println!("Initialised {}", g.data_dir.display());
+        println!("  database:   {}", g.database_url()?);
+        println!("  master key: {key_origin}");
+        println!("  admin user: {}", done.admin);
+        println!("  password:   {}   (shown once; store it now)", done.admin_password.as_str());
+    }
+    Ok(())
+}
+
+fn init_logging(format: Option<&str>, filter: Option<&str>) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let targets: Targets =
+        filter.unwrap_or("info").parse().unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    let registry = tracing_subscriber::registry().with(targets);
+    if format == Some("json") {
+        let _ = registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init();
+    } else {
+        let _ = registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init();
+    }
+}
+
+/// Resolves the server configuration: flag, then environment, then forewarn.toml, then defaults.
+pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<ServerConfig> {
+    let file = g.file_config()?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    init_logging(
+        env("FOREWARN_LOG_FORMAT").or(file.log_format.clone()).as_deref(),
+        env("FOREWARN_LOG").or(file.log.clone()).as_deref(),
+    );
+    let listen =
+        listen_flag.or_else(|| env("FOREWARN_LISTEN")).or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut config = ServerConfig {
+        listen: listen
+            .parse()
+            .map_err(|_| CliError::user(format!("{listen:?} is not a listen address; write e.g. 127.0.0.1:8080")))?,
+        ..ServerConfig::default()
+    };
+    if let Some(b) = file.body_limit {
+        config.body_limit = b;
+    }
+    if let Some(t) = file.request_timeout_secs {
+        config.request_timeout = std::time::Duration::from_secs(t);
+    }
+    Ok(config)
+}
+
+/// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
+pub async fn serve_store(store: Store, config: ServerConfig, banner: impl FnOnce(&str)) -> CliResult {
+    let listener = forewarn_server::bind(&config).await.map_err(|e| {
+        CliError::user(format!("cannot listen on {}: {e}; choose another with --listen", config.listen))
+    })?;
+    let addr = listener.local_addr().map_err(|e| CliError::Internal(e.to_string()))?;
+    let url = format!("http://{addr}");
+    banner(&url);
+    let _ = std::io::stdout().flush();
+    tracing::info!(%url, backend = ?store.backend(), "serving");
+    forewarn_server::run(listener, AppState { store: store.clone() }, &config)
+        .await
+        .map_err(|e| CliError::Internal(format!("server failed: {e}")))?;
+    store.close().await;
+    Ok(())
+}
+
+pub async fn serve(g: &Globals, listen: Option<String>) -> CliResult {
+    let config = server_config(g, listen)?;
+    let store = g.open().await?;
+    serve_store(store, config, |url| println!("forewarn listening on {url}")).await
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// partners
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Add a partner; prints its id and its first API token (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 code of the partner's jurisdiction.
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        tier: String,
+        /// Id (a slug); default: made from the name.
+        #[arg(long)]
+        id: Option<String>,
+        /// Security contact e-mail; repeat for several.
+        #[arg(long = "contact")]
+        contacts: Vec<String>,
+        /// Flag such as probation; repeat for several.
+        #[arg(long = "flag")]
+        flags: Vec<String>,
+        /// When the partner's agreement (NDA) ends.
+        #[arg(long)]
+        agreement_expires: Option<String>,
+    },
+    /// List partners.
+    List {
+        #[arg(long)]
+        country: Option<String>,
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Show one partner, its tokens and its recent history.
+    Show { id: String },
+    /// Cut a partner off from its next request on (reason required).
+    Suspend {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Restore a suspended partner.
+    Reinstate {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Expel a partner for good; its tokens stop working (reason required).
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Issue a new API token; the old ones keep working for --overlap (default: they stop now).
+    TokenRotate {
+        id: String,
+        #[arg(long, default_value = "0m")]
+        overlap: String,
+    },
+}
+
+pub async fn partner(g: &Globals, command: PartnerCommand) -> CliResult {
+    let now = Timestamp::now();
+    match command {
+        PartnerCommand::Add { name, country, tier, id, contacts, flags, agreement_expires } => {
+            let mut new = NewPartner::new(&name, id.as_deref(), &country, &tier, &contacts, &flags)?;
+            new.agreement_expires_at = agreement_expires.as_deref().map(|t| parse_time(t, now)).transpose()?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::ProgramManager).await?;
+            let mut tx = store.begin().await?;
+            let p = partners::insert(&mut tx, &new, now).await?;
+            let token = partners::issue(&mut tx, &p.id, "initial", None, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "partner.add",
+                p.id.as_str(),
+                None,
+                json!({
+                    "name": p.name, "country": p.country.as_str(), "tier": p.tier.as_str(), "token": token.id.as_str(),
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"partner": output::partner_json(&p), "token": token.text.as_str()}));
+            } else {
+                println!("Added partner {} ({}, {}, tier {})", p.id, p.name, p.country, p.tier);
+                println!("API token (shown once): {}", token.text.as_str());
+            }
+        }
+        PartnerCommand::List { country, tier, status } => {
+            let filter = PartnerFilter {
+                country: country.as_deref().map(CountryCode::parse).transpose()?,
+                tier: tier.as_deref().map(TierName::parse).transpose()?,
+                status: status.as_deref().map(PartnerStatus::parse).transpose()?,
+            };
+            let store = g.open().await?;
+            let list = partners::list(&mut *store.conn().await?, &filter).await?;
+            if g.json {
+                print_json(&json!(list.iter().map(output::partner_json).collect::<Vec<_>>()));
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.id.to_string(),
+                            p.name.clone(),
+                            p.country.to_string(),
+                            p.tier.to_string(),
+                            p.status.to_string(),
+                            output::time(p.agreement_expires_at),
+                        ]
+                    })
+                    .collect();
+                print_table(&["ID", "NAME", "COUNTRY", "TIER", "STATUS", "AGREEMENT ENDS"], &rows);
+                println!("{} partner(s)", list.len());
+            }
+        }
+        PartnerCommand::Show { id } => {
+            let id = PartnerId::parse(&id)?;
+            let store = g.open().await?;
+            let mut conn = store.conn().await?;
+            let p = partners::get(&mut conn, &id).await?;
+            let tokens = partners::tokens(&mut conn, &id).await?;
+            let history = audit::list(&mut conn, Some(id.as_str()), 20).await?;
+            if g.json {
+                print_json(&json!({
+                    "partner": output::partner_json(&p),
+                    "tokens": tokens.iter().map(|t| output::token_json(t, now)).collect::<Vec<_>>(),
+                    "history": history.iter().map(history_json).collect::<Vec<_>>(),
+                }));
+            } else {
+                println!("{} — {}", p.id, p.name);
+                println!("  country:   {}", p.country);
+                println!("  tier:      {}", p.tier);
+                let reason = p.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                println!("  status:    {}{reason} since {}", p.status, output::time(Some(p.status_changed_at)));
+                println!("  agreement: ends {}", output::time(p.agreement_expires_at));
+                println!("  contacts:  {}", if p.contacts.is_empty() { "-".into() } else { p.contacts.join(", ") });
+                if !p.flags.is_empty() {
+                    println!("  flags:     {}", p.flags.iter().cloned().collect::<Vec<_>>().join(", "));
+                }
+                println!("  tokens:");
+                for t in &tokens {
+                    let state = if t.is_live(now) { "live" } else { "dead" };
+                    println!(
+                        "    fw_{}_…  {state}  created {}  expires {}",
+                        t.id,
+                        output::time(Some(t.created_at)),
+                        output::time(t.expires_at)
+                    );
+                }
+                print_history(&history);
+            }
+        }
+        PartnerCommand::Suspend { id, reason } => {
+            set_status(g, &id, PartnerStatus::Suspended, Some(&reason), now).await?
+        }
+        PartnerCommand::Reinstate { id, reason } => {
+            set_status(g, &id, PartnerStatus::Active, reason.as_deref(), now).await?
+        }
+        PartnerCommand::Revoke { id, reason } => set_status(g, &id, PartnerStatus::Revoked, Some(&reason), now).await?,
+        PartnerCommand::TokenRotate { id, overlap } => {
+            let id = PartnerId::parse(&id)?;
+            let overlap = parse_duration(&overlap)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::ProgramManager).await?;
+            let mut tx = store.begin().await?;
+            let token = partners::rotate(&mut tx, &id, overlap, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "partner.token-rotate",
+                id.as_str(),
+                None,
+                json!({
+                    "token": token.id.as_str(), "overlap_seconds": overlap.as_secs(),
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"partner": id.as_str(), "token": token.text.as_str()}));
+            } else {
+                println!("New API token for {id} (shown once): {}", token.text.as_str());
+                if overlap.is_zero() {
+                    println!("Older tokens stopped working now.");
+                } else {
+                    println!("Older tokens keep working until {}.", output::time(now.checked_add(overlap).ok()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn set_status(g: &Globals, id: &str, status: PartnerStatus, reason: Option<&str>, now: Timestamp) -> CliResult {
+    let id = PartnerId::parse(id)?;
+    let store = g.open().await?;
+    let me = g.actor(&store, Role::ProgramManager).await?;
+    let mut tx = store.begin().await?;
+    let p = partners::set_status(&mut tx, &id, status, reason, now).await?;
+    let action = match status {
+        PartnerStatus::Active => "partner.reinstate",
+        PartnerStatus::Suspended => "partner.suspend",
+        PartnerStatus::Revoked => "partner.revoke",
+    };
+    audit::record(&mut tx, now, &staff(&me), action, id.as_str(), reason, json!({"status": status.as_str()})).await?;
+    tx.commit().await?;
+    if g.json {
+        print_json(&output::partner_json(&p));
+    } else {
+        println!("Partner {id} is now {status}; this holds from its next request on.");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// advisories
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoryCommand {
+    /// Create an advisory from a Markdown file with front matter (format: docs/advisory-format.md).
+    New {
+        file: PathBuf,
+        /// Id; default: the next ADV-YYYY-NNNN.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List advisories with their status and release time.
+    List,
+    /// Show an advisory: metadata and sections of a revision (default: the newest).
+    Show {
+        id: String,
+        #[arg(long)]
+        revision: Option<u32>,
+    },
+    /// Replace an advisory's content from a file: a new revision that needs approval.
+    Edit {
+        id: String,
+        file: PathBuf,
+        /// What changed and why.
+        #[arg(long, default_value = "edited")]
+        note: String,
+    },
+    /// Approve the newest revision (not your own).
+    Approve { id: String },
+    /// Set or move the release time T.
+    Schedule {
+        id: String,
+        /// Release time, e.g. 2026-12-08T18:00:00Z or 2026-12-08T10:00[America/Los_Angeles].
+        #[arg(long, conflicts_with = "patch_tuesday")]
+        at: Option<String>,
+        /// Patch Tuesday: `next`, or a month as YYYY-MM.
+        #[arg(long)]
+        patch_tuesday: Option<String>,
+        /// Why the time moves (required when it was already scheduled).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Withdraw an advisory (final).
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn release_time(at: Option<&str>, patch_tuesday: Option<&str>, now: Timestamp) -> CliResult<Timestamp> {
+    let cal = ReleaseCalendar::patch_tuesday();
+    match (at, patch_tuesday) {
+        (Some(at), None) => parse_time(at, now),
+        (None, Some("next")) => cal.next_after(now).ok_or_else(|| CliError::user("no Patch Tuesday found")),
+        (None, Some(month)) => {
+            let bad = || CliError::user(format!("{month:?} is not a month; write next or YYYY-MM, e.g. 2027-01"));
+            let (y, m) = month.split_once('-').ok_or_else(bad)?;
+            let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+            cal.release_of_month(y, m).ok_or_else(bad)
+        }
+        _ => Err(CliError::user("give the release time with --at TIME or --patch-tuesday next|YYYY-MM")),
+    }
+}
+
+pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
+    let now = Timestamp::now();
+    match command {
+        AdvisoryCommand::New { file, id } => {
+            let id = id.as_deref().map(AdvisoryId::parse).transpose()?;
+            let content = crate::advisory_file::read(&file)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Author).await?;
+            let mut tx = store.begin().await?;
+            let a = advisories::create(&mut tx, store.master_key()?, id, &content, &me.username, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "advisory.create",
+                a.id.as_str(),
+                None,
+                json!({
+                    "revision": 1,
+                    "sections": content.sections.kinds().map(|k| k.as_str()).collect::<Vec<_>>(),
+                    "attachments": content.attachments.len(),
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&output::advisory_json(&a, Some(&content.meta.title), now));
+            } else {
+                println!(
+                    "Created {} (draft, revision 1). Next: a second person runs `forewarn advisory approve {}`.",
+                    a.id, a.id
+                );
+            }
+        }
+        AdvisoryCommand::List => {
+            let store = g.open().await?;
+            let mut conn = store.conn().await?;
+            let list = advisories::list(&mut conn).await?;
+            let mut rows = Vec::new();
+            let mut items = Vec::new();
+            for a in &list {
+                let rev = advisories::revision(&mut conn, store.master_key()?, &a.id, a.current_revision).await?;
+                let title = rev.content.meta.title;
+                let severity = rev.content.meta.cvss.as_ref().and_then(|c| c.severity()).map_or("-", |s| s.as_str());
+                let pending =
+                    if a.has_pending_revision() && a.approved_revision.is_some() { " (edit pending)" } else { "" };
+                rows.push(vec![
+                    a.id.to_string(),
+                    format!("{}{pending}", a.status(now)),
+                    output::time(a.release_at),
+                    severity.to_owned(),
+                    title.clone(),
+                ]);
+                items.push(output::advisory_json(a, Some(&title), now));
+            }
+            if g.json {
+                print_json(&json!(items));
+            } else {
+                print_table(&["ID", "STATUS", "RELEASE (T)", "SEVERITY", "TITLE"], &rows);
+                println!("{} advisory(ies)", list.len());
+            }
+        }
+        AdvisoryCommand::Show { id, revision } => {
+            let id = AdvisoryId::parse(&id)?;
+            let store = g.open().await?;
+            let mut conn = store.conn().await?;
+            let a = advisories::get(&mut conn, &id).await?;
+            let number = revision.unwrap_or(a.current_revision);
+            let rev = advisories::revision(&mut conn, store.master_key()?, &id, number).await?;
+            if g.json {
+                print_json(
+                    &json!({"advisory": output::advisory_json(&a, Some(&rev.content.meta.title), now), "revision": output::revision_json(&rev)}),
+                );
+            } else {
+                let m = &rev.content.meta;
+                println!("{} — {}", a.id, m.title);
+                println!(
+                    "  status:    {} (revision {} of {}, approved: {})",
+                    a.status(now),
+                    number,
+                    a.current_revision,
+                    a.approved_revision.map_or("none".into(), |r| format!("r{r}"))
+                );
+                println!("  release T: {}", output::time(a.release_at));
+                if let Some(c) = &m.cvss {
+                    println!(
+                        "  CVSS:      {} ({} {})",
+                        c.vector(),
+                        c.base_score().map_or("-".into(), |s| format!("{s:.1}")),
+                        c.severity().map_or("", |s| s.as_str())
+                    );
+                }
+                println!("  CWE:       {}", m.cwe.as_ref().map_or("-", |c| c.as_str()));
+                println!(
+                    "  CVE:       {}",
+                    if m.cves.is_empty() {
+                        "not assigned".into()
+                    } else {
+                        m.cves.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                    }
+                );
+                for p in &m.products {
+                    println!("  product:   {} — {}", p.name, p.versions.join("; "));
+                }
+                if !m.flags.is_empty() {
+                    println!("  flags:     {}", m.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "));
+                }
+                println!(
+                    "  author:    {} ({}), approved by {}",
+                    rev.author,
+                    rev.note,
+                    rev.approved_by.as_ref().map_or("nobody yet", |u| u.as_str())
+                );
+                for (kind, body) in rev.content.sections.iter() {
+                    println!("\n# {}\n{body}", kind.heading());
+                }
+                for att in &rev.content.attachments {
+                    println!("\n[attachment {} — {}, {} bytes]", att.name, att.media_type, att.bytes.len());
+                }
+            }
+        }
+        AdvisoryCommand::Edit { id, file, note } => {
+            let id = AdvisoryId::parse(&id)?;
+            let content = crate::advisory_file::read(&file)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Author).await?;
+            let mut tx = store.begin().await?;
+            let a = advisories::revise(&mut tx, store.master_key()?, &id, &content, &me.username, &note, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "advisory.edit",
+                id.as_str(),
+                Some(&note),
+                json!({"revision": a.current_revision}),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&output::advisory_json(&a, Some(&content.meta.title), now));
+            } else {
+                println!(
+                    "{id}: revision {} awaits approval; partners keep getting {}.",
+                    a.current_revision,
+                    a.approved_revision.map_or("nothing".into(), |r| format!("revision {r}"))
+                );
+            }
+        }
+        AdvisoryCommand::Approve { id } => {
+            let id = AdvisoryId::parse(&id)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Approver).await?;
+            let mut tx = store.begin().await?;
+            let a = advisories::approve(&mut tx, &id, &me.username, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "advisory.approve",
+                id.as_str(),
+                None,
+                json!({"revision": a.current_revision}),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&output::advisory_json(&a, None, now));
+            } else {
+                println!("Approved revision {} of {id}.", a.current_revision);
+            }
+        }
+        AdvisoryCommand::Schedule { id, at, patch_tuesday, reason } => {
+            let id = AdvisoryId::parse(&id)?;
+            let at = release_time(at.as_deref(), patch_tuesday.as_deref(), now)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Approver).await?;
+            let mut tx = store.begin().await?;
+            let mut a = advisories::get(&mut tx, &id).await?;
+            let previous = a.release_at;
+            let change = a.schedule(at, reason.as_deref(), now)?;
+            advisories::save_lifecycle(&mut tx, &a).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                &format!("advisory.{}", change.as_str()),
+                id.as_str(),
+                reason.as_deref(),
+                json!({
+                    "release_at": at.to_string(), "previous": previous.map(|t| t.to_string()),
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&output::advisory_json(&a, None, now));
+            } else {
+                println!("{id} {} for {}.", change.as_str(), output::time(Some(at)));
+            }
+        }
+        AdvisoryCommand::Withdraw { id, reason } => {
+            let id = AdvisoryId::parse(&id)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Approver).await?;
+            let mut tx = store.begin().await?;
+            let mut a = advisories::get(&mut tx, &id).await?;
+            a.withdraw(&reason, now)?;
+            advisories::save_lifecycle(&mut tx, &a).await?;
+            audit::record(&mut tx, now, &staff(&me), "advisory.withdraw", id.as_str(), Some(&reason), json!({}))
+                .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&output::advisory_json(&a, None, now));
+            } else {
+                println!("{id} withdrawn.");
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// users, keys, history, bench
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff user; prints a generated password once.
+    Add {
+        username: String,
+        /// Comma-separated: admin, author, approver, program-manager, investigator, auditor.
+        #[arg(long)]
+        roles: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List staff users.
+    List,
+    /// Disable a staff user.
+    Disable { username: String },
+}
+
+pub async fn user(g: &Globals, command: UserCommand) -> CliResult {
+    let now = Timestamp::now();
+    match command {
+        UserCommand::Add { username, roles, display_name } => {
+            let username = Username::parse(&username)?;
+            let roles = Roles::parse(&roles)?;
+            let display = display_name.unwrap_or_else(|| username.to_string());
+            if display.trim().is_empty() || display.len() > 100 || display.chars().any(char::is_control) {
+                return Err(CliError::user("the display name must be one line of 1-100 characters"));
+            }
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Admin).await?;
+            let password = credentials::generate_password()?;
+            let hash = credentials::hash_password(&password)?;
+            let mut tx = store.begin().await?;
+            let u = users::insert(&mut tx, &username, &display, roles, &hash, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "user.add",
+                username.as_str(),
+                None,
+                json!({"roles": roles.to_string()}),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"user": output::user_json(&u), "password": password.as_str()}));
+            } else {
+                println!("Added user {username} ({roles}).");
+                println!("Password (shown once): {}", password.as_str());
+            }
+        }
+        UserCommand::List => {
+            let store = g.open().await?;
+            let list = users::list(&mut *store.conn().await?).await?;
+            if g.json {
+                print_json(&json!(list.iter().map(output::user_json).collect::<Vec<_>>()));
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.username.to_string(),
+                            u.display_name.clone(),
+                            u.roles.to_string(),
+                            if u.disabled_at.is_some() { "disabled".into() } else { "active".into() },
+                        ]
+                    })
+                    .collect();
+                print_table(&["USER", "NAME", "ROLES", "STATE"], &rows);
+            }
+        }
+        UserCommand::Disable { username } => {
+            let username = Username::parse(&username)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::Admin).await?;
+            if me.username == username {
+                return Err(CliError::user("you cannot disable yourself; ask another admin"));
+            }
+            let mut tx = store.begin().await?;
+            users::disable(&mut tx, &username, now).await?;
+            audit::record(&mut tx, now, &staff(&me), "user.disable", username.as_str(), None, json!({})).await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"username": username.as_str(), "disabled": true}));
+            } else {
+                println!("User {username} disabled.");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new master key and re-wrap every advisory's data key with it.
+    Rotate,
+}
+
+pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
+    let KeysCommand::Rotate = command;
+    let now = Timestamp::now();
+    let store = g.open().await?;
+    let me = g.actor(&store, Role::Admin).await?;
+    let old = store.master_key()?;
+    let new = MasterKey::generate()?;
+    let from_env = std::env::var(keys::KEY_ENV).is_ok();
+    if !from_env {
+        keys::write_new(&g.data_dir.join(keys::NEXT_KEY_FILE), &new)?;
+    }
+    let mut tx = store.begin().await?;
+    let count = advisories::rewrap_all(&mut tx, old, &new).await?;
+    audit::record(
+        &mut tx,
+        now,
+        &staff(&me),
+        "keys.rotate",
+        "master-key",
+        None,
+        json!({"from": old.id(), "to": new.id(), "rewrapped": count}),
+    )
+    .await?;
+    tx.commit().await?;
+    if from_env {
+        let text = keys::encode(&new);
+        println!(
+            "Re-wrapped {count} data key(s). Set {}={} before the next start (shown once).",
+            keys::KEY_ENV,
+            text.as_str()
+        );
+    } else {
+        keys::promote_next(&g.data_dir)?;
+        if g.json {
+            print_json(&json!({"rewrapped": count, "key_id": new.id()}));
+        } else {
+            println!("Re-wrapped {count} data key(s) under master key {}; master.key replaced.", new.id());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only changes to this subject (a partner id, an advisory id, a user name).
+    #[arg(long)]
+    subject: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+}
+
+fn history_json(e: &audit::AuditEvent) -> serde_json::Value {
+    json!({"seq": e.seq, "at": e.at.to_string(), "actor": e.actor, "action": e.action, "subject": e.subject, "reason": e.reason, "detail": e.detail})
+}
+
+fn print_history(events: &[audit::AuditEvent]) {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                output::time(Some(e.at)),
+                e.actor.clone(),
+                e.action.clone(),
+                e.subject.clone(),
+                e.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(&["SEQ", "WHEN", "WHO", "WHAT", "SUBJECT", "WHY"], &rows);
+}
+
+pub async fn history(g: &Globals, args: HistoryArgs) -> CliResult {
+    if !(1..=10_000).contains(&args.limit) {
+        return Err(CliError::user("--limit must be between 1 and 10000"));
+    }
+    let store = g.open().await?;
+    let events = audit::list(&mut *store.conn().await?, args.subject.as_deref(), args.limit).await?;
+    if g.json {
+        print_json(&json!(events.iter().map(history_json).collect::<Vec<_>>()));
+    } else {
+        print_history(&events);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Commit `count` history events one transaction each, printing `ack N` after each commit returns.
+    Writes {
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+    },
+}
+
+pub async fn bench(g: &Globals, command: BenchCommand) -> CliResult {
+    let BenchCommand::Writes { count } = command;
+    let store = g.open().await?;
+    let started = std::time::Instant::now();
+    let mut out = std::io::stdout().lock();
+    for i in 1..=count {
+        let mut tx = store.begin().await?;
+        audit::record(
+            &mut tx,
+            Timestamp::now(),
+            &Actor::System("bench"),
+            "bench.write",
+            &format!("bench-{i}"),
+            None,
+            json!({"n": i}),
+        )
+        .await?;
+        tx.commit().await?;
+        writeln!(out, "ack {i}").and_then(|()| out.flush()).map_err(|e| CliError::Internal(e.to_string()))?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("{count} durable commits in {secs:.2} s ({:.0}/s)", count as f64 / secs.max(1e-9));
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! `forewarn demo`: a realistic program for a newcomer, in `./forewarn-demo` unless `--data-dir` says otherwise.
+//!
+//! The first run initialises the directory and seeds it: six staff users (one per role), the partners in
+//! `demo/partners.toml` (37 organisations in 21 countries, every tier, one suspended) each with an API token, and the
+//! seven advisories in `demo/advisories/` placed around *now*: one released last Patch Tuesday, three scheduled for
+//! the next, one out-of-band in two days, one draft awaiting approval, and one whose release was pulled forward
+//! (an embargo break). Their history is recorded as if it had happened over the past weeks. The logins and tokens
+//! are written to `demo-credentials.txt` (mode 0600) in the data directory; later runs reuse the data and print
+//! them again.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+use clap::Args;
+use forewarn_core::calendar::ReleaseCalendar;
+use forewarn_core::{Role, Roles, Username};
+use forewarn_store::audit::{self, Actor};
+use forewarn_store::partners::{self, NewPartner};
+use forewarn_store::{advisories, credentials, users};
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::commands;
+use crate::context::Globals;
+use crate::errors::{CliError, CliResult};
+
+pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seed (or reuse) the data, print the credentials, and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+const PARTNERS: &str = include_str!("../demo/partners.toml");
+
+const ADVISORIES: [&str; 7] = [
+    include_str!("../demo/advisories/01-released.md"),
+    include_str!("../demo/advisories/02-scheduled-a.md"),
+    include_str!("../demo/advisories/03-scheduled-b.md"),
+    include_str!("../demo/advisories/04-scheduled-c.md"),
+    include_str!("../demo/advisories/05-out-of-band.md"),
+    include_str!("../demo/advisories/06-draft.md"),
+    include_str!("../demo/advisories/07-embargo-break.md"),
+];
+
+const POCS: [(&str, &[u8]); 4] = [
+    ("poc/contoso-mime-trigger.py", include_bytes!("../demo/advisories/poc/contoso-mime-trigger.py")),
+    ("poc/fabrikam-relaystate-overflow.py", include_bytes!("../demo/advisories/poc/fabrikam-relaystate-overflow.py")),
+    ("poc/adventureworks-session-probe.py", include_bytes!("../demo/advisories/poc/adventureworks-session-probe.py")),
+    ("poc/tailspin-hls-traversal-check.py", include_bytes!("../demo/advisories/poc/tailspin-hls-traversal-check.py")),
+];
+
+#[derive(Debug, Deserialize)]
+struct PartnerFile {
+    partner: Vec<DemoPartner>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoPartner {
+    name: String,
+    country: String,
+    tier: String,
+    status: String,
+    status_reason: Option<String>,
+    contact: String,
+    agreement_months: i64,
+}
+
+const STAFF: [(&str, &str, Role); 5] = [
+    ("alice", "Alice Author", Role::Author),
+    ("bob", "Bob Approver", Role::Approver),
+    ("priya", "Priya Program-Manager", Role::ProgramManager),
+    ("ivan", "Ivan Investigator", Role::Investigator),
+    ("audrey", "Audrey Auditor", Role::Auditor),
+];
+
+pub async fn run(g: &Globals, args: DemoArgs) -> CliResult {
+    let creds = g.data_dir.join(CREDENTIALS_FILE);
+    let reused = g.is_initialised();
+    if reused && !creds.exists() {
+        return Err(CliError::user(format!(
+            "{} holds a forewarn program that the demo did not create; pass another --data-dir for the demo",
+            g.data_dir.display()
+        )));
+    }
+    let config = commands::server_config(g, Some(args.listen))?;
+    if !reused {
+        seed(g).await?;
+    }
+    let text = std::fs::read_to_string(&creds)
+        .map_err(|e| CliError::Internal(format!("cannot read {}: {e}", creds.display())))?;
+    let store = g.open().await?;
+    let summary = |url: &str| {
+        println!("forewarn demo — {} ({})", g.data_dir.display(), if reused { "reused" } else { "new" });
+        println!();
+        for line in text.lines().filter(|l| !l.starts_with("partner-token ")) {
+            println!("{line}");
+        }
+        let tokens: Vec<&str> = text.lines().filter(|l| l.starts_with("partner-token ")).collect();
+        println!("Partner API tokens ({} in all, every one in {}):", tokens.len(), creds.display());
+        for line in tokens.iter().filter(|l| l.contains("(show)")) {
+            println!("  {}", line.trim_start_matches("partner-token ").replace(" (show)", ""));
+        }
+        println!();
+        if !args.no_serve {
+            println!("Serving on {url}   (try: curl {url}/healthz)");
+            println!("Stop with Ctrl-C; run the same command again to reuse this data.");
+        }
+    };
+    if args.no_serve {
+        summary("");
+        store.close().await;
+        return Ok(());
+    }
+    commands::serve_store(store, config, summary).await
+}
+
+async fn seed(g: &Globals) -> CliResult {
+    let init = commands::initialise(g, "admin").await?;
+    let store = init.store;
+    let key = store.master_key()?;
+    let now = Timestamp::now();
+    let mut creds = String::new();
+    creds.push_str("Staff logins (user / password / role):\n");
+    creds.push_str(&format!("  {:<7} {}  admin\n", init.admin.as_str(), init.admin_password.as_str()));
+
+    let mut tx = store.begin().await?;
+    for (name, display, role) in STAFF {
+        let password = credentials::generate_password()?;
+        let hash = credentials::hash_password(&password)?;
+        users::insert(&mut tx, &Username::parse(name)?, display, Roles::from_slice(&[role]), &hash, now).await?;
+        creds.push_str(&format!("  {name:<7} {}  {role}\n", password.as_str()));
+    }
+    creds.push('\n');
+
+    let file: PartnerFile =
+        toml::from_str(PARTNERS).map_err(|e| CliError::Internal(format!("demo/partners.toml: {}", e.message())))?;
+    let pm = Actor::Staff("priya".into());
+    let mut shown_tiers = Vec::new();
+    for d in &file.partner {
+        let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, &[d.contact.clone()], &[])?;
+        new.agreement_expires_at = Some(now + SignedDuration::from_hours(d.agreement_months * 730));
+        let p = partners::insert(&mut tx, &new, now).await?;
+        let token = partners::issue(&mut tx, &p.id, "demo", None, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &pm,
+            "partner.add",
+            p.id.as_str(),
+            None,
+            json!({"tier": d.tier, "country": d.country}),
+        )
+        .await?;
+        if d.status == "suspended" {
+            let reason = d.status_reason.as_deref().unwrap_or("under investigation");
+            partners::set_status(&mut tx, &p.id, forewarn_core::PartnerStatus::Suspended, Some(reason), now).await?;
+            audit::record(&mut tx, now, &pm, "partner.suspend", p.id.as_str(), Some(reason), json!({})).await?;
+        }
+        // Show one partner per tier, every Chinese partner and the suspended one; the file has them all.
+        let show = d.status == "suspended" || d.country == "CN" || !shown_tiers.contains(&d.tier);
+        if show {
+            shown_tiers.push(d.tier.clone());
+        }
+        creds.push_str(&format!(
+            "partner-token {:<28} {} {:<8} {:<9} {}{}\n",
+            p.id.as_str(),
+            p.country,
+            p.tier.as_str(),
+            d.status,
+            token.text.as_str(),
+            if show { " (show)" } else { "" }
+        ));
+    }
+
+    // Advisories around now.
+    let cal = ReleaseCalendar::patch_tuesday();
+    let next_pt = cal.next_after(now).ok_or_else(|| CliError::Internal("no next Patch Tuesday".into()))?;
+    let prev_pt =
+        cal.previous_at_or_before(now).ok_or_else(|| CliError::Internal("no previous Patch Tuesday".into()))?;
+    let h = SignedDuration::from_hours;
+    let round_hour = |t: Timestamp| Timestamp::from_second(t.as_second() - t.as_second().rem_euclid(3600)).unwrap_or(t);
+    let oob = round_hour(now + h(48));
+    let pulled = {
+        let t = round_hour(now + h(24)).min(next_pt - h(1));
+        if t > now {
+            t
+        } else {
+            now + SignedDuration::from_mins(30)
+        }
+    };
+    // (file index, created, approved+scheduled, release T, embargo break)
+    let plan: [(usize, Timestamp, Option<Timestamp>, Option<Timestamp>, Option<(Timestamp, Timestamp)>); 7] = [
+        (0, prev_pt - h(12 * 24), Some(prev_pt - h(10 * 24)), Some(prev_pt), None),
+        (1, now - h(6 * 24), Some(now - h(5 * 24)), Some(next_pt), None),
+        (2, now - h(6 * 24) + h(2), Some(now - h(5 * 24) + h(2)), Some(next_pt), None),
+        (3, now - h(6 * 24) + h(4), Some(now - h(5 * 24) + h(4)), Some(next_pt), None),
+        (4, now - h(24), Some(now - h(20)), Some(oob), None),
+        (5, now - h(2), None, None, None),
+        (6, now - h(8 * 24), Some(now - h(7 * 24)), Some(next_pt), Some((now - h(3), pulled))),
+    ];
+    let alice = Username::parse("alice")?;
+    let bob = Username::parse("bob")?;
+    let (author, approver) = (Actor::Staff("alice".into()), Actor::Staff("bob".into()));
+    for (index, created, approved, release, brk) in plan {
+        let content = crate::advisory_file::parse(ADVISORIES[index], &format!("demo advisory {}", index + 1), |rel| {
+            POCS.iter()
+                .find(|(p, _)| *p == rel)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| CliError::Internal(format!("demo attachment {rel} missing")))
+        })?;
+        let a = advisories::create(&mut tx, key, None, &content, &alice, created).await?;
+        audit::record(&mut tx, created, &author, "advisory.create", a.id.as_str(), None, json!({"revision": 1}))
+            .await?;
+        if let (Some(at), Some(t)) = (approved, release) {
+            let mut a = advisories::approve(&mut tx, &a.id, &bob, at).await?;
+            audit::record(&mut tx, at, &approver, "advisory.approve", a.id.as_str(), None, json!({"revision": 1}))
+                .await?;
+            a.schedule(t, None, at)?;
+            advisories::save_lifecycle(&mut tx, &a).await?;
+            audit::record(
+                &mut tx,
+                at,
+                &approver,
+                "advisory.scheduled",
+                a.id.as_str(),
+                None,
+                json!({"release_at": t.to_string()}),
+            )
+            .await?;
+            if let Some((when, to)) = brk {
+                let reason = "Technical details were posted publicly; release pulled forward";
+                let change = a.schedule(to, Some(reason), when)?;
+                advisories::save_lifecycle(&mut tx, &a).await?;
+                audit::record(
+                    &mut tx,
+                    when,
+                    &approver,
+                    &format!("advisory.{}", change.as_str()),
+                    a.id.as_str(),
+                    Some(reason),
+                    json!({
+                        "release_at": to.to_string(), "previous": t.to_string(),
+                    }),
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+
+    let path = g.data_dir.join(CREDENTIALS_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(creds.as_bytes())
+        .map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    store.close().await;
+    Ok(())
+}
