@@ -1,0 +1,7 @@
+//! End-to-end tests of the `forewarn` binary: the real CLI, the real HTTP server, a real database (SQLite always;
+//! PostgreSQL too when `FOREWARN_TEST_POSTGRES_URL` is set).
+
+mod bad_input;
+mod common;
+mod crash;
+mod server;

@@ -1,0 +1,117 @@
+//! The demo, served for real: health, partner authentication, and suspension taking effect on the next request
+//! while the server runs. Then a graceful stop, and a second run that reuses the data.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use crate::common::{http, Program};
+
+/// Starts `forewarn demo` on a free port and returns the child and its base URL.
+fn start_demo(p: &Program) -> (Child, String, Vec<String>) {
+    let mut child =
+        p.cmd(&["demo", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut printed = Vec::new();
+    let mut url = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("Serving on ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+            printed.push(line);
+            break;
+        }
+        printed.push(line);
+    }
+    (child, url.expect("the demo printed no URL"), printed)
+}
+
+fn token_of(p: &Program, partner: &str) -> String {
+    let creds = std::fs::read_to_string(p.data_dir().join("demo-credentials.txt")).unwrap();
+    let line = creds.lines().find(|l| l.split_whitespace().nth(1) == Some(partner)).unwrap();
+    line.split_whitespace().find(|w| w.starts_with("fw_")).unwrap().to_owned()
+}
+
+fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn the_demo_serves_authenticates_partners_and_suspension_holds_from_the_next_request() {
+    let p = Program::new();
+    let (mut child, url, printed) = start_demo(&p);
+    let text = printed.join("\n");
+    for expect in ["alice", "bob", "priya", "ivan", "audrey", "fw_", "(new)"] {
+        assert!(text.contains(expect), "the demo did not print {expect}: {text}");
+    }
+
+    assert_eq!(http(&url, "GET", "/healthz", None).0, 200);
+    assert_eq!(http(&url, "GET", "/readyz", None).0, 200);
+    let (status, body) = http(&url, "GET", "/api/v1/me", None);
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        http(&url, "GET", "/api/v1/me", Some("fw_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).0,
+        401
+    );
+    assert_eq!(http(&url, "GET", "/api/v1/nothing-here", None).0, 404);
+
+    let kestrel = token_of(&p, "kestrel-edr");
+    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&kestrel));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"id\":\"kestrel-edr\"") && body.contains("\"country\":\"US\""), "{body}");
+
+    // The demo's suspended partner is refused with a message that says so.
+    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&token_of(&p, "polder-signal-security")));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("suspended"), "{body}");
+
+    // Suspend a partner with the CLI while the server runs: its very next request is refused.
+    p.ok(&["--as", "priya", "partner", "suspend", "kestrel-edr", "--reason", "leak investigation"]);
+    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&kestrel));
+    assert_eq!(status, 403, "{body}");
+    assert!(!body.contains("leak investigation"), "the internal reason is not for the partner: {body}");
+    p.ok(&["--as", "priya", "partner", "reinstate", "kestrel-edr"]);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&kestrel)).0, 200);
+    p.ok(&["--as", "priya", "partner", "revoke", "kestrel-edr", "--reason", "expelled"]);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&kestrel)).0, 401, "revoked tokens are dead");
+
+    // A rotated token: the old one stops at once without an overlap.
+    let northgate = token_of(&p, "northgate-threat-labs");
+    let rotated = p.ok(&["partner", "token-rotate", "northgate-threat-labs", "--output", "json"]);
+    let new_token = rotated.split('"').find(|w| w.starts_with("fw_")).unwrap().to_owned();
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&northgate)).0, 401);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&new_token)).0, 200);
+
+    assert!(sigterm(&mut child).success(), "SIGTERM must stop the server gracefully");
+
+    // Running the demo again reuses the data: same tokens, same state.
+    let (mut child, url, printed) = start_demo(&p);
+    assert!(printed.join("\n").contains("(reused)"));
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&new_token)).0, 200);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&kestrel)).0, 401);
+    assert!(sigterm(&mut child).success());
+
+    let list = p.ok(&["advisory", "list", "--output", "json"]);
+    for status in ["\"released\"", "\"scheduled\"", "\"draft\""] {
+        assert!(list.contains(status), "no {status} advisory in the demo: {list}");
+    }
+    let history = p.ok(&["history", "--subject", "ADV-2026-0007"]);
+    assert!(history.contains("advisory.pulled-forward"), "{history}");
+}
+
+#[test]
+fn the_demo_data_is_encrypted_at_rest() {
+    let p = Program::new();
+    p.ok(&["demo", "--no-serve"]);
+    let mut raw = Vec::new();
+    for entry in std::fs::read_dir(p.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("forewarn.db") {
+            raw.extend(std::fs::read(path).unwrap());
+        }
+    }
+    assert!(raw.windows(11).any(|w| w == b"kestrel-edr"), "the scan must see the database");
+    for needle in [&b"RelayState"[..], b"alert http", b"rule ", b"Fabrikam", b"argv"] {
+        assert!(!raw.windows(needle.len()).any(|w| w == needle), "{} in clear", String::from_utf8_lossy(needle));
+    }
+}
