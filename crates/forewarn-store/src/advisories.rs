@@ -149,16 +149,22 @@ async fn data_key(conn: &mut AnyConnection, key: &MasterKey, id: &AdvisoryId) ->
     Ok(key.unwrap(id.as_str(), &key_id, &wrapped)?)
 }
 
+/// Who wrote a revision, why, and when.
+struct Stamp<'a> {
+    author: &'a Username,
+    note: &'a str,
+    at: Timestamp,
+}
+
 async fn write_revision(
     conn: &mut AnyConnection,
     dk: &DataKey,
     id: &AdvisoryId,
     number: u32,
     content: &Content,
-    author: &Username,
-    note: &str,
-    now: Timestamp,
+    stamp: Stamp<'_>,
 ) -> Result<()> {
+    let Stamp { author, note, at: now } = stamp;
     let aid = id.as_str();
     sqlx::query(
         "INSERT INTO advisory_revisions (advisory_id, revision, meta_ct, author, note, created_at) \
@@ -248,7 +254,7 @@ pub async fn create(
     .bind(key.wrap(id.as_str(), &dk)?)
     .execute(&mut *conn)
     .await?;
-    write_revision(conn, &dk, &id, 1, content, author, "created", now).await?;
+    write_revision(conn, &dk, &id, 1, content, Stamp { author, note: "created", at: now }).await?;
     Ok(advisory)
 }
 
@@ -286,7 +292,7 @@ pub async fn revise(
     let mut a = get(conn, id).await?;
     let number = a.revise(now)?;
     let dk = data_key(conn, key, id).await?;
-    write_revision(conn, &dk, id, number, content, author, note, now).await?;
+    write_revision(conn, &dk, id, number, content, Stamp { author, note, at: now }).await?;
     save_lifecycle(conn, &a).await?;
     Ok(a)
 }

@@ -2,6 +2,8 @@
 //! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each test then gets a database of its own,
 //! created for it and dropped after. `.ci/run` sets the variable; the same test bodies run unchanged on both.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 use forewarn_core::{
     AdvisoryFlag, AdvisoryId, AdvisoryState, Attachment, Cvss, CweId, LifecycleError, PartnerId, PartnerStatus,
     Product, RevisionMeta, Roles, SectionKind, Sections, TierName, Username,

@@ -144,7 +144,7 @@ async fn seed(g: &Globals) -> CliResult {
     let pm = Actor::Staff("priya".into());
     let mut shown_tiers = Vec::new();
     for d in &file.partner {
-        let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, &[d.contact.clone()], &[])?;
+        let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, std::slice::from_ref(&d.contact), &[])?;
         new.agreement_expires_at = Some(now + SignedDuration::from_hours(d.agreement_months * 730));
         let p = partners::insert(&mut tx, &new, now).await?;
         let token = partners::issue(&mut tx, &p.id, "demo", None, now).await?;
@@ -195,8 +195,9 @@ async fn seed(g: &Globals) -> CliResult {
             now + SignedDuration::from_mins(30)
         }
     };
-    // (file index, created, approved+scheduled, release T, embargo break)
-    let plan: [(usize, Timestamp, Option<Timestamp>, Option<Timestamp>, Option<(Timestamp, Timestamp)>); 7] = [
+    // (file index, created, approved and scheduled at, release T, embargo break: (when, new T))
+    type Step = (usize, Timestamp, Option<Timestamp>, Option<Timestamp>, Option<(Timestamp, Timestamp)>);
+    let plan: [Step; 7] = [
         (0, prev_pt - h(12 * 24), Some(prev_pt - h(10 * 24)), Some(prev_pt), None),
         (1, now - h(6 * 24), Some(now - h(5 * 24)), Some(next_pt), None),
         (2, now - h(6 * 24) + h(2), Some(now - h(5 * 24) + h(2)), Some(next_pt), None),

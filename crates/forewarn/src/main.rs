@@ -20,8 +20,9 @@ use crate::context::Globals;
 #[command(name = "forewarn", version, about, max_term_width = 110)]
 struct Cli {
     /// Data directory: configuration, master key and (by default) the SQLite database.
-    #[arg(long, global = true, env = "FOREWARN_DATA_DIR", default_value = "./forewarn-data")]
-    data_dir: PathBuf,
+    /// [default: ./forewarn-data; ./forewarn-demo for `demo`]
+    #[arg(long, global = true, env = "FOREWARN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// Database URL (sqlite://PATH or postgres://...); overrides forewarn.toml.
     #[arg(long, global = true, env = "FOREWARN_DATABASE_URL")]
     database_url: Option<String>,
@@ -85,11 +86,9 @@ fn main() {
         }
     };
     let globals = Globals {
-        data_dir: if matches!(cli.command, Command::Demo(_)) && cli.data_dir == PathBuf::from("./forewarn-data") {
-            PathBuf::from("./forewarn-demo")
-        } else {
-            cli.data_dir
-        },
+        data_dir: cli.data_dir.unwrap_or_else(|| {
+            PathBuf::from(if matches!(cli.command, Command::Demo(_)) { "./forewarn-demo" } else { "./forewarn-data" })
+        }),
         database_url: cli.database_url,
         json: cli.output == Format::Json,
         actor: cli.actor,

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `forewarn` binary: the real CLI, the real HTTP server, a real database (SQLite always;
 //! PostgreSQL too when `FOREWARN_TEST_POSTGRES_URL` is set).
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 mod bad_input;
 mod common;
 mod crash;
