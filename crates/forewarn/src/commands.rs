@@ -130,7 +130,9 @@ fn init_logging(format: Option<&str>, filter: Option<&str>) {
     if format == Some("json") {
         let _ = registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init();
     } else {
-        let _ = registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init();
+        use std::io::IsTerminal;
+        let ansi = std::io::stderr().is_terminal();
+        let _ = registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr)).try_init();
     }
 }
 

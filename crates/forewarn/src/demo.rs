@@ -102,10 +102,20 @@ pub async fn run(g: &Globals, args: DemoArgs) -> CliResult {
         for line in text.lines().filter(|l| !l.starts_with("partner-token ")) {
             println!("{line}");
         }
-        let tokens: Vec<&str> = text.lines().filter(|l| l.starts_with("partner-token ")).collect();
-        println!("Partner API tokens ({} in all, every one in {}):", tokens.len(), creds.display());
-        for line in tokens.iter().filter(|l| l.contains("(show)")) {
-            println!("  {}", line.trim_start_matches("partner-token ").replace(" (show)", ""));
+        let tokens: Vec<Vec<&str>> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("partner-token "))
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        println!("Partner API tokens ({} in all, every one in {}); a few:", tokens.len(), creds.display());
+        // One partner per tier, every Chinese partner, and the suspended one.
+        let mut tiers_seen = Vec::new();
+        for t in tokens.iter().filter(|t| t.len() == 5) {
+            let (country, tier, status) = (t[1], t[2], t[3]);
+            if status != "active" || country == "CN" || !tiers_seen.contains(&tier) {
+                tiers_seen.push(tier);
+                println!("  {:<28} {country} {tier:<8} {status:<9} {}", t[0], t[4]);
+            }
         }
         println!();
         if !args.no_serve {
@@ -142,7 +152,6 @@ async fn seed(g: &Globals) -> CliResult {
     let file: PartnerFile =
         toml::from_str(PARTNERS).map_err(|e| CliError::Internal(format!("demo/partners.toml: {}", e.message())))?;
     let pm = Actor::Staff("priya".into());
-    let mut shown_tiers = Vec::new();
     for d in &file.partner {
         let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, std::slice::from_ref(&d.contact), &[])?;
         new.agreement_expires_at = Some(now + SignedDuration::from_hours(d.agreement_months * 730));
@@ -163,19 +172,13 @@ async fn seed(g: &Globals) -> CliResult {
             partners::set_status(&mut tx, &p.id, forewarn_core::PartnerStatus::Suspended, Some(reason), now).await?;
             audit::record(&mut tx, now, &pm, "partner.suspend", p.id.as_str(), Some(reason), json!({})).await?;
         }
-        // Show one partner per tier, every Chinese partner and the suspended one; the file has them all.
-        let show = d.status == "suspended" || d.country == "CN" || !shown_tiers.contains(&d.tier);
-        if show {
-            shown_tiers.push(d.tier.clone());
-        }
         creds.push_str(&format!(
-            "partner-token {:<28} {} {:<8} {:<9} {}{}\n",
+            "partner-token {:<28} {} {:<8} {:<9} {}\n",
             p.id.as_str(),
             p.country,
             p.tier.as_str(),
             d.status,
             token.text.as_str(),
-            if show { " (show)" } else { "" }
         ));
     }
 
@@ -216,7 +219,9 @@ async fn seed(g: &Globals) -> CliResult {
                 .map(|(_, b)| b.to_vec())
                 .ok_or_else(|| CliError::Internal(format!("demo attachment {rel} missing")))
         })?;
-        let a = advisories::create(&mut tx, key, None, &content, &alice, created).await?;
+        // Numbered in file order, in the current year, whatever the simulated creation time.
+        let id = forewarn_core::AdvisoryId::numbered(now.to_zoned(jiff::tz::TimeZone::UTC).year(), index as u32 + 1);
+        let a = advisories::create(&mut tx, key, Some(id), &content, &alice, created).await?;
         audit::record(&mut tx, created, &author, "advisory.create", a.id.as_str(), None, json!({"revision": 1}))
             .await?;
         if let (Some(at), Some(t)) = (approved, release) {
