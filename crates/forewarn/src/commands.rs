@@ -181,7 +181,10 @@ pub async fn serve_store(store: Store, config: ServerConfig, banner: impl FnOnce
 pub async fn serve(g: &Globals, listen: Option<String>) -> CliResult {
     let config = server_config(g, listen)?;
     let store = g.open().await?;
-    serve_store(store, config, |url| println!("forewarn listening on {url}")).await
+    serve_store(store, config, |url| {
+        let _ = writeln!(std::io::stdout(), "forewarn listening on {url}");
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------------------------

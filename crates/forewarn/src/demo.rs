@@ -97,31 +97,35 @@ pub async fn run(g: &Globals, args: DemoArgs) -> CliResult {
         .map_err(|e| CliError::Internal(format!("cannot read {}: {e}", creds.display())))?;
     let store = g.open().await?;
     let summary = |url: &str| {
-        println!("forewarn demo — {} ({})", g.data_dir.display(), if reused { "reused" } else { "new" });
-        println!();
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "forewarn demo — {} ({})", g.data_dir.display(), if reused { "reused" } else { "new" });
+        let _ = writeln!(out);
         for line in text.lines().filter(|l| !l.starts_with("partner-token ")) {
-            println!("{line}");
+            let _ = writeln!(out, "{line}");
         }
         let tokens: Vec<Vec<&str>> = text
             .lines()
             .filter_map(|l| l.strip_prefix("partner-token "))
             .map(|l| l.split_whitespace().collect())
             .collect();
-        println!("Partner API tokens ({} in all, every one in {}); a few:", tokens.len(), creds.display());
+        let _ = writeln!(out, "Partner API tokens ({} in all, every one in {}); a few:", tokens.len(), creds.display());
         // One partner per tier, every Chinese partner, and the suspended one.
         let mut tiers_seen = Vec::new();
         for t in tokens.iter().filter(|t| t.len() == 5) {
             let (country, tier, status) = (t[1], t[2], t[3]);
             if status != "active" || country == "CN" || !tiers_seen.contains(&tier) {
                 tiers_seen.push(tier);
-                println!("  {:<28} {country} {tier:<8} {status:<9} {}", t[0], t[4]);
+                let _ = writeln!(out, "  {:<28} {country} {tier:<8} {status:<9} {}", t[0], t[4]);
             }
         }
-        println!();
+        let _ = writeln!(out);
         if !args.no_serve {
-            println!("Serving on {url}   (try: curl {url}/healthz)");
-            println!("Stop with Ctrl-C; run the same command again to reuse this data.");
+            let _ = writeln!(out, "Serving on {url}   (try: curl {url}/healthz)");
+            let _ = writeln!(out, "Stop with Ctrl-C; run the same command again to reuse this data.");
         }
+        // A closed stdout (the caller stopped reading) must not stop the server.
+        let _ = std::io::stdout().write_all(out.as_bytes()).and_then(|()| std::io::stdout().flush());
     };
     if args.no_serve {
         summary("");

@@ -12,7 +12,8 @@ fn start_demo(p: &Program) -> (Child, String, Vec<String>) {
         p.cmd(&["demo", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut printed = Vec::new();
     let mut url = None;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("Serving on ") {
             url = Some(rest.split_whitespace().next().unwrap().to_owned());
@@ -21,6 +22,8 @@ fn start_demo(p: &Program) -> (Child, String, Vec<String>) {
         }
         printed.push(line);
     }
+    // Keep reading, as a terminal would, so that the server never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, url.expect("the demo printed no URL"), printed)
 }
 
