@@ -60,6 +60,32 @@ impl ReleaseCalendar {
     }
 }
 
+/// The instant `n` business days (Monday to Friday in `tz`) before `t`, at the same wall-clock time as `t`.
+/// "3 business days before Patch Tuesday 10:00" is the Thursday before, 10:00. Weekend days are skipped and not
+/// counted; a release on a weekend counts back from it the same way. Where that wall-clock time does not exist on
+/// the target day (a daylight-saving gap), the instant just after the gap is used, which always exists.
+pub fn business_days_before(t: Timestamp, n: u32, tz: &TimeZone) -> Timestamp {
+    let local = t.to_zoned(tz.clone());
+    let time = local.time();
+    let mut date = local.date();
+    let mut counted = 0;
+    while counted < n {
+        match date.yesterday() {
+            Ok(d) => date = d,
+            Err(_) => return Timestamp::MIN,
+        }
+        if !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            counted += 1;
+        }
+    }
+    date.to_datetime(time).to_zoned(tz.clone()).map_or(Timestamp::MIN, |z| z.timestamp())
+}
+
+/// Whether `t` falls on a Saturday or Sunday in `tz`.
+pub fn is_weekend(t: Timestamp, tz: &TimeZone) -> bool {
+    matches!(t.to_zoned(tz.clone()).weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +104,24 @@ mod tests {
         assert_eq!(cal.release_of_month(2025, 7), Some(ts("2025-07-08T17:00:00Z")));
         // March 2021 (ProxyLogon's planned date): March 9, still PST.
         assert_eq!(cal.release_of_month(2021, 3), Some(ts("2021-03-09T18:00:00Z")));
+    }
+
+    #[test]
+    fn business_days() {
+        let cal = ReleaseCalendar::patch_tuesday();
+        let pt = ts("2026-12-08T18:00:00Z"); // Tuesday 10:00 PST
+        assert_eq!(business_days_before(pt, 1, &cal.tz), ts("2026-12-07T18:00:00Z")); // Monday
+        assert_eq!(business_days_before(pt, 3, &cal.tz), ts("2026-12-03T18:00:00Z")); // Thursday
+        assert_eq!(business_days_before(pt, 5, &cal.tz), ts("2026-12-01T18:00:00Z")); // Tuesday before
+        assert_eq!(business_days_before(pt, 0, &cal.tz), pt);
+        // Across the start of daylight saving time (2027-03-14): wall-clock 10:00 is kept, so UTC moves an hour.
+        let march = cal.release_of_month(2027, 3).unwrap(); // 2027-03-09, PST
+        assert_eq!(march, ts("2027-03-09T18:00:00Z"));
+        let april = cal.release_of_month(2027, 4).unwrap(); // 2027-04-13, PDT
+        assert_eq!(business_days_before(april, 5, &cal.tz), ts("2027-04-06T17:00:00Z"));
+        // A release on a Saturday counts back from Friday.
+        let saturday = ts("2026-12-12T18:00:00Z");
+        assert_eq!(business_days_before(saturday, 1, &cal.tz), ts("2026-12-11T18:00:00Z"));
     }
 
     #[test]
