@@ -6,6 +6,8 @@
 //! - the explanation recomputes to the decision, and the fast evaluator agrees with it;
 //! - business-day arithmetic across DST never lands on a weekend or on a wall-clock time that does not exist.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use forewarn_core::calendar::business_days_before;

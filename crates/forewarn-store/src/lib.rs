@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod keys;
 pub mod partners;
+pub mod policies;
 pub mod tiers;
 pub mod users;
 
@@ -140,8 +141,8 @@ impl Store {
 
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
-            Backend::Sqlite => migrations!("sqlite": 1 "0001_init"),
-            Backend::Postgres => migrations!("postgres": 1 "0001_init"),
+            Backend::Sqlite => migrations!("sqlite": 1 "0001_init", 2 "0002_policies"),
+            Backend::Postgres => migrations!("postgres": 1 "0001_init", 2 "0002_policies"),
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }
     }

@@ -47,8 +47,8 @@ impl TestDb {
         store.migrate().await.unwrap();
         let store = store.with_master_key(MasterKey::generate().unwrap());
         let mut tx = store.begin().await.unwrap();
-        for (name, desc) in tiers::defaults() {
-            tiers::insert(&mut tx, &TierName::parse(name).unwrap(), desc, now()).await.unwrap();
+        for name in ["validate", "ans", "entry"] {
+            tiers::insert(&mut tx, &TierName::parse(name).unwrap(), name, now()).await.unwrap();
         }
         for u in ["alice", "bob"] {
             users::insert(&mut tx, &user(u), u, Roles::parse("author,approver").unwrap(), "$argon2id$x", now())
@@ -440,4 +440,28 @@ async fn key_rotation_rewraps_every_data_key(db: &TestDb) {
         assert_eq!(advisories::revision(&mut c, &new, &id, 1).await.unwrap().content, content(m));
         assert!(advisories::revision(&mut c, old, &id, 1).await.is_err());
     }
+}
+
+on_both!(policies_are_versioned_and_tiers_follow_them);
+async fn policies_are_versioned_and_tiers_follow_them(db: &TestDb) {
+    use forewarn_store::policies;
+    let mut c = db.store.conn().await.unwrap();
+    assert!(matches!(policies::active(&mut c).await, Err(StoreError::Refused(_))));
+    let v1 = policies::insert(&mut c, "[tiers.a]\n", "staff:alice", "first", now()).await.unwrap();
+    let v2 = policies::insert(&mut c, "[tiers.b]\n", "staff:bob", "second", now()).await.unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    assert_eq!(policies::active(&mut c).await.unwrap(), v2);
+    assert_eq!(policies::get(&mut c, 1).await.unwrap(), v1);
+    assert_eq!(policies::history(&mut c).await.unwrap().len(), 2);
+    assert!(sqlx::query("UPDATE policies SET body = 'x'").execute(&mut *c).await.is_err(), "history is append-only");
+    assert!(sqlx::query("DELETE FROM policies").execute(&mut *c).await.is_err(), "history is append-only");
+
+    // Tiers follow the policy; a tier with partners cannot be dropped.
+    partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let t = |n: &str| (TierName::parse(n).unwrap(), format!("{n} tier"));
+    let err = tiers::sync(&mut c, &[t("ans"), t("entry")], now()).await.unwrap_err();
+    assert!(err.to_string().contains("drops tier validate") && err.to_string().contains("kestrel-edr"), "{err}");
+    tiers::sync(&mut c, &[t("validate"), t("gold")], now()).await.unwrap();
+    let names: Vec<String> = tiers::list(&mut c).await.unwrap().iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, vec!["gold", "validate"]);
 }

@@ -10,7 +10,7 @@ use forewarn_core::{AdvisoryId, CountryCode, PartnerId, PartnerStatus, Role, Rol
 use forewarn_server::{AppState, ServerConfig};
 use forewarn_store::audit::{self, Actor};
 use forewarn_store::partners::{self, NewPartner, PartnerFilter};
-use forewarn_store::{advisories, credentials, keys, tiers, users, MasterKey, Store};
+use forewarn_store::{advisories, credentials, keys, users, MasterKey, Store};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -71,9 +71,14 @@ pub async fn initialise(g: &Globals, admin: &str) -> CliResult<Initialised> {
     let hash = credentials::hash_password(&password)?;
     let now = Timestamp::now();
     let mut tx = store.begin().await?;
-    for (name, description) in tiers::defaults() {
-        tiers::insert(&mut tx, &TierName::parse(name)?, description, now).await?;
-    }
+    crate::policy_cmd::store_policy(
+        &mut tx,
+        forewarn_policy::DEFAULT_POLICY,
+        "system:init",
+        "the shipped default policy",
+        now,
+    )
+    .await?;
     users::insert(&mut tx, &admin, "Administrator", Roles::from_slice(&[Role::Admin]), &hash, now).await?;
     audit::record(
         &mut tx,
@@ -453,6 +458,21 @@ pub enum AdvisoryCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Move the release time later (reason required).
+    Delay {
+        id: String,
+        /// The new release time.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release now: T becomes the present, and everything the policy allows at release is due at once.
+    BreakEmbargo {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Withdraw an advisory (final).
     Withdraw {
         id: String,
@@ -677,6 +697,15 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 println!("{id} {} for {}.", change.as_str(), output::time(Some(at)));
             }
         }
+        AdvisoryCommand::Delay { id, to, reason } => {
+            let id = AdvisoryId::parse(&id)?;
+            let to = parse_time(&to, now)?;
+            reschedule(g, &id, Reschedule::Delay(to), &reason, now).await?;
+        }
+        AdvisoryCommand::BreakEmbargo { id, reason } => {
+            let id = AdvisoryId::parse(&id)?;
+            reschedule(g, &id, Reschedule::Now, &reason, now).await?;
+        }
         AdvisoryCommand::Withdraw { id, reason } => {
             let id = AdvisoryId::parse(&id)?;
             let store = g.open().await?;
@@ -694,6 +723,62 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 println!("{id} withdrawn.");
             }
         }
+    }
+    Ok(())
+}
+
+enum Reschedule {
+    Delay(Timestamp),
+    Now,
+}
+
+/// Delays an advisory or breaks its embargo, checking that the move goes the way the command says.
+async fn reschedule(g: &Globals, id: &AdvisoryId, how: Reschedule, reason: &str, now: Timestamp) -> CliResult {
+    if reason.trim().is_empty() {
+        return Err(CliError::user("a reason is required (--reason)"));
+    }
+    let store = g.open().await?;
+    let me = g.actor(&store, Role::Approver).await?;
+    let mut tx = store.begin().await?;
+    let mut a = advisories::get(&mut tx, id).await?;
+    let Some(old) = a.release_at.filter(|_| a.state == forewarn_core::AdvisoryState::Scheduled) else {
+        return Err(CliError::user(format!("{id} is not scheduled; schedule it with `forewarn advisory schedule`")));
+    };
+    let (to, action) = match how {
+        Reschedule::Delay(to) if to <= old => {
+            return Err(CliError::user(format!(
+                "{} is not later than the current release time {}; to release earlier use break-embargo",
+                output::time(Some(to)),
+                output::time(Some(old))
+            )))
+        }
+        Reschedule::Delay(to) => (to, "advisory.delayed"),
+        Reschedule::Now => (now, "advisory.embargo-broken"),
+    };
+    a.schedule(to, Some(reason), now)?;
+    advisories::save_lifecycle(&mut tx, &a).await?;
+    audit::record(
+        &mut tx,
+        now,
+        &staff(&me),
+        action,
+        id.as_str(),
+        Some(reason),
+        json!({
+            "release_at": to.to_string(), "previous": old.to_string(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    if g.json {
+        print_json(&output::advisory_json(&a, None, now));
+    } else if matches!(how, Reschedule::Now) {
+        println!(
+            "{id}: embargo broken; released now ({}). Every section the policy allows at release is due.",
+            output::time(Some(to))
+        );
+    } else {
+        println!("{id} delayed to {}.", output::time(Some(to)));
     }
     Ok(())
 }
@@ -887,6 +972,13 @@ pub async fn history(g: &Globals, args: HistoryArgs) -> CliResult {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Policy decisions per second on one core, with the default policy and synthetic partners and advisories.
+    Policy {
+        #[arg(long, default_value_t = 10_000)]
+        partners: usize,
+        #[arg(long, default_value_t = 100)]
+        advisories: usize,
+    },
     /// Commit `count` history events one transaction each, printing `ack N` after each commit returns.
     Writes {
         #[arg(long, default_value_t = 1000)]
@@ -895,7 +987,15 @@ pub enum BenchCommand {
 }
 
 pub async fn bench(g: &Globals, command: BenchCommand) -> CliResult {
-    let BenchCommand::Writes { count } = command;
+    let count = match command {
+        BenchCommand::Policy { partners, advisories } => {
+            if partners == 0 || advisories == 0 || partners > 1_000_000 || advisories > 100_000 {
+                return Err(CliError::user("--partners must be 1-1000000 and --advisories 1-100000"));
+            }
+            return crate::policy_cmd::bench_policy(partners, advisories);
+        }
+        BenchCommand::Writes { count } => count,
+    };
     let store = g.open().await?;
     let started = std::time::Instant::now();
     let mut out = std::io::stdout().lock();

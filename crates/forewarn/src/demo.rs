@@ -70,6 +70,8 @@ struct DemoPartner {
     status_reason: Option<String>,
     contact: String,
     agreement_months: i64,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 const STAFF: [(&str, &str, Role); 5] = [
@@ -157,7 +159,7 @@ async fn seed(g: &Globals) -> CliResult {
         toml::from_str(PARTNERS).map_err(|e| CliError::Internal(format!("demo/partners.toml: {}", e.message())))?;
     let pm = Actor::Staff("priya".into());
     for d in &file.partner {
-        let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, std::slice::from_ref(&d.contact), &[])?;
+        let mut new = NewPartner::new(&d.name, None, &d.country, &d.tier, std::slice::from_ref(&d.contact), &d.flags)?;
         new.agreement_expires_at = Some(now + SignedDuration::from_hours(d.agreement_months * 730));
         let p = partners::insert(&mut tx, &new, now).await?;
         let token = partners::issue(&mut tx, &p.id, "demo", None, now).await?;

@@ -6,6 +6,7 @@ mod context;
 mod demo;
 mod errors;
 mod output;
+mod policy_cmd;
 mod timeparse;
 
 use std::path::PathBuf;
@@ -56,6 +57,12 @@ enum Command {
     /// Write, approve, schedule and withdraw advisories.
     #[command(subcommand)]
     Advisory(commands::AdvisoryCommand),
+    /// Show, check, set and question the policy: who sees which section when, and why.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+    /// The release calendar.
+    #[command(subcommand)]
+    Calendar(policy_cmd::CalendarCommand),
     /// Manage staff users.
     #[command(subcommand)]
     User(commands::UserCommand),
@@ -64,8 +71,8 @@ enum Command {
     Keys(commands::KeysCommand),
     /// Show the history of administrative changes.
     History(commands::HistoryArgs),
-    /// Measure; used by the benchmarks and the crash-safety test.
-    #[command(subcommand, hide = true)]
+    /// Measure: policy decisions per second, durable writes per second.
+    #[command(subcommand)]
     Bench(commands::BenchCommand),
 }
 
@@ -107,6 +114,8 @@ fn main() {
             Command::Demo(args) => demo::run(&globals, args).await,
             Command::Partner(c) => commands::partner(&globals, c).await,
             Command::Advisory(c) => commands::advisory(&globals, c).await,
+            Command::Policy(c) => policy_cmd::policy(&globals, c).await,
+            Command::Calendar(c) => policy_cmd::calendar(&globals, c).await,
             Command::User(c) => commands::user(&globals, c).await,
             Command::Keys(c) => commands::keys(&globals, c).await,
             Command::History(args) => commands::history(&globals, args).await,

@@ -25,6 +25,10 @@ fn cases(p: &Program) -> Vec<(Vec<String>, &'static str)> {
     let latin1 = dir.join("latin1.md");
     std::fs::write(&latin1, b"+++\ntitle = \"caf\xe9\"\n+++\n# Summary\nx\n").unwrap();
     let latin1 = latin1.display().to_string();
+    let policy = forewarn_policy::DEFAULT_POLICY;
+    let bad_policy = f("bad-policy.toml", &policy.replace("poc = \"1 day\"", "poc = \"1 fortnight\""));
+    let drops_tier = f("drops-tier.toml", &policy.replace("[tiers.validate]", "[tiers.validated]"));
+    let good_policy = f("good-policy.toml", policy);
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
     vec![
         (s(&["partner", "add", "--name", "Hanshan AV", "--country", "XX", "--tier", "entry"]), "country code"),
@@ -106,6 +110,25 @@ fn cases(p: &Program) -> Vec<(Vec<String>, &'static str)> {
         (s(&["history", "--limit", "0"]), "--limit"),
         (s(&["init"]), "already initialised"),
         (s(&["serve", "--listen", "nowhere"]), "listen address"),
+        (s(&["policy", "check", &bad_policy]), "tier ans, poc"),
+        (s(&["policy", "set", &bad_policy]), "is not a lead"),
+        (s(&["policy", "set", &drops_tier]), "drops tier validate"),
+        (s(&["--as", "audrey", "policy", "set", &good_policy]), "program-manager role"),
+        (s(&["policy", "show", "--version", "7"]), "does not exist"),
+        (s(&["policy", "explain", "--partner", "nobody-here", "--advisory", "ADV-2026-0001"]), "does not exist"),
+        (
+            s(&["policy", "explain", "--partner", "kestrel-edr", "--advisory", "ADV-2026-0001", "--at", "yesterday"]),
+            "not a time",
+        ),
+        (s(&["policy", "diff", "active", "/nonexistent.toml"]), "cannot read"),
+        (
+            s(&["--as", "bob", "advisory", "delay", "ADV-2026-0001", "--to", "2099-01-01T00:00:00Z", "--reason", "x"]),
+            "not scheduled",
+        ),
+        (s(&["--as", "bob", "advisory", "break-embargo", "ADV-2026-0001", "--reason", "x"]), "not scheduled"),
+        (s(&["calendar", "patch-tuesday", "--count", "0"]), "--count"),
+        (s(&["calendar", "patch-tuesday", "--timezone", "Mars/Base"]), "not a time zone"),
+        (s(&["bench", "policy", "--partners", "0"]), "--partners"),
     ]
 }
 

@@ -114,7 +114,7 @@ fn the_demo_data_is_encrypted_at_rest() {
         }
     }
     assert!(raw.windows(11).any(|w| w == b"kestrel-edr"), "the scan must see the database");
-    for needle in [&b"RelayState"[..], b"alert http", b"rule ", b"Fabrikam", b"argv"] {
+    for needle in [&b"RelayState"[..], b"alert http", b"sid:", b"condition:", b"Fabrikam", b"argv"] {
         assert!(!raw.windows(needle.len()).any(|w| w == needle), "{} in clear", String::from_utf8_lossy(needle));
     }
 }
