@@ -451,8 +451,8 @@ pub enum AdvisoryCommand {
         /// Release time, e.g. 2026-12-08T18:00:00Z or 2026-12-08T10:00[America/Los_Angeles].
         #[arg(long, conflicts_with = "patch_tuesday")]
         at: Option<String>,
-        /// Patch Tuesday: `next`, or a month as YYYY-MM.
-        #[arg(long)]
+        /// Patch Tuesday: the next one (no value), or a month as YYYY-MM.
+        #[arg(long, num_args = 0..=1, default_missing_value = "next", value_name = "YYYY-MM")]
         patch_tuesday: Option<String>,
         /// Why the time moves (required when it was already scheduled).
         #[arg(long)]
@@ -481,8 +481,12 @@ pub enum AdvisoryCommand {
     },
 }
 
-fn release_time(at: Option<&str>, patch_tuesday: Option<&str>, now: Timestamp) -> CliResult<Timestamp> {
-    let cal = ReleaseCalendar::patch_tuesday();
+fn release_time(
+    cal: &ReleaseCalendar,
+    at: Option<&str>,
+    patch_tuesday: Option<&str>,
+    now: Timestamp,
+) -> CliResult<Timestamp> {
     match (at, patch_tuesday) {
         (Some(at), None) => parse_time(at, now),
         (None, Some("next")) => cal.next_after(now).ok_or_else(|| CliError::user("no Patch Tuesday found")),
@@ -670,8 +674,9 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
         }
         AdvisoryCommand::Schedule { id, at, patch_tuesday, reason } => {
             let id = AdvisoryId::parse(&id)?;
-            let at = release_time(at.as_deref(), patch_tuesday.as_deref(), now)?;
             let store = g.open().await?;
+            let (_, policy) = crate::policy_cmd::active_policy(&mut *store.conn().await?).await?;
+            let at = release_time(&policy.calendar(), at.as_deref(), patch_tuesday.as_deref(), now)?;
             let me = g.actor(&store, Role::Approver).await?;
             let mut tx = store.begin().await?;
             let mut a = advisories::get(&mut tx, &id).await?;

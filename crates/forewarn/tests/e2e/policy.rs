@@ -117,6 +117,15 @@ fn delay_and_break_embargo_move_t_with_a_reason() {
     assert_eq!(shown["advisory"]["status"], "released");
     let history = p.ok(&["history", "--subject", &adv]);
     assert!(history.contains("advisory.delayed") && history.contains("advisory.embargo-broken"), "{history}");
+
+    // The draft: approved by someone else, then scheduled for the next Patch Tuesday with the bare flag.
+    let draft = format!("ADV-{year}-0006");
+    p.ok(&["--as", "bob", "advisory", "approve", &draft]);
+    p.ok(&["--as", "bob", "advisory", "schedule", &draft, "--patch-tuesday"]);
+    let shown = json(&p, &["advisory", "show", &draft]);
+    let t: jiff::Timestamp = shown["advisory"]["release_at"].as_str().unwrap().parse().unwrap();
+    let local = t.to_zoned(jiff::tz::TimeZone::get("America/Los_Angeles").unwrap());
+    assert_eq!((local.weekday(), local.hour(), (local.day() - 1) / 7), (jiff::civil::Weekday::Tuesday, 10, 1));
 }
 
 #[test]
