@@ -118,3 +118,38 @@ fn the_demo_data_is_encrypted_at_rest() {
         assert!(!raw.windows(needle.len()).any(|w| w == needle), "{} in clear", String::from_utf8_lossy(needle));
     }
 }
+
+#[test]
+fn key_rotation_rewraps_and_an_interrupted_rotation_completes_on_the_next_command() {
+    let p = Program::new();
+    p.ok(&["demo", "--no-serve"]);
+    let dir = p.data_dir();
+    let key_file = dir.join("master.key");
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let adv = format!("ADV-{year}-0002");
+    let before = p.ok(&["advisory", "show", &adv]);
+
+    let out = p.ok(&["keys", "rotate"]);
+    assert!(out.contains("Re-wrapped 7 data key(s)"), "{out}");
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(old_key, new_key);
+    assert!(!dir.join("master.key.next").exists());
+    assert_eq!(p.ok(&["advisory", "show", &adv]), before, "content reads the same under the new key");
+
+    // The old key no longer opens anything, and the error says which key is wrong.
+    let out = p.cmd(&["advisory", "show", &adv]).env("FOREWARN_MASTER_KEY", old_key.trim()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the one the database was encrypted with"));
+
+    // Simulate a crash after the database commit but before the rename: the old key is still master.key and the
+    // new one waits in master.key.next. The next command notices and completes the rotation.
+    std::fs::rename(&key_file, dir.join("master.key.next")).unwrap();
+    std::fs::write(&key_file, &old_key).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(p.ok(&["advisory", "show", &adv]), before);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
+    assert!(!dir.join("master.key.next").exists());
+    assert!(p.ok(&["history", "--subject", "master-key"]).contains("keys.rotate"));
+}
