@@ -12,8 +12,17 @@ pub enum ApiError {
     Forbidden(String),
     /// Unknown resource, or one the caller may not know exists yet (identical answers).
     NotFound,
+    /// A malformed query; the message says what to send.
+    BadRequest(String),
     /// Something failed on our side; details are in the server log, not the response.
     Internal,
+}
+
+impl From<forewarn_store::CryptoError> for ApiError {
+    fn from(e: forewarn_store::CryptoError) -> Self {
+        tracing::error!(error = %e, "cannot open stored content");
+        Self::Internal
+    }
 }
 
 impl From<forewarn_store::StoreError> for ApiError {
@@ -33,6 +42,7 @@ impl IntoResponse for ApiError {
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".to_owned()),
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             Self::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has details".to_owned())
             }

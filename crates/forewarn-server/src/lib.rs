@@ -9,10 +9,13 @@
 //! - Error responses never include advisory content.
 
 pub mod auth;
+pub mod delivery;
 pub mod dto;
 mod error;
+pub mod partner_api;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -47,10 +50,27 @@ impl Default for ServerConfig {
     }
 }
 
+/// Who the program is, as partners and CSAF tooling see it.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub publisher: forewarn_render::csaf::Publisher,
+    /// Base URL partners reach the server at (no trailing slash), used in provider metadata and feeds.
+    pub public_url: String,
+    pub started_at: jiff::Timestamp,
+}
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub program: Arc<Program>,
+    pub policies: Arc<delivery::PolicyCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, program: Program) -> Self {
+        Self { store, program: Arc::new(program), policies: Arc::default() }
+    }
 }
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
@@ -58,6 +78,12 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/advisories", get(partner_api::list))
+        .route("/api/v1/advisories/{id}", get(partner_api::get_one))
+        .route("/api/v1/advisories/{id}/csaf", get(partner_api::get_csaf))
+        .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
+        .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
+        .route("/.well-known/csaf/tlp-amber/{year}/{file}", get(partner_api::feed_document))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))

@@ -379,6 +379,86 @@ pub async fn revision(conn: &mut AnyConnection, key: &MasterKey, id: &AdvisoryId
     })
 }
 
+/// What a revision is about without its bodies: the metadata (opened), which sections it has, and when it was
+/// approved. Cheap enough for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    pub number: u32,
+    pub meta: RevisionMeta,
+    pub sections: Vec<SectionKind>,
+    pub approved_at: Option<Timestamp>,
+}
+
+pub async fn outline(conn: &mut AnyConnection, key: &MasterKey, id: &AdvisoryId, number: u32) -> Result<Outline> {
+    let aid = id.as_str();
+    let row =
+        sqlx::query("SELECT meta_ct, approved_at FROM advisory_revisions WHERE advisory_id = $1 AND revision = $2")
+            .bind(aid)
+            .bind(i64::from(number))
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "revision", id: format!("{id} r{number}") })?;
+    let dk = data_key(conn, key, id).await?;
+    let meta = meta_from_json(&dk.open(aid, number, "meta", &row.try_get::<Vec<u8>, _>("meta_ct")?)?)?;
+    let kinds = sqlx::query("SELECT kind FROM advisory_sections WHERE advisory_id = $1 AND revision = $2")
+        .bind(aid)
+        .bind(i64::from(number))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut sections = kinds
+        .iter()
+        .map(|r| SectionKind::parse(&r.try_get::<String, _>("kind")?).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    sections.sort();
+    Ok(Outline { number, meta, sections, approved_at: opt_from_db(row.try_get("approved_at")?)? })
+}
+
+/// Opens only the named sections of a revision (and its attachments when `with_attachments`): a delivery path
+/// never decrypts what it may not serve.
+pub async fn sections(
+    conn: &mut AnyConnection,
+    key: &MasterKey,
+    id: &AdvisoryId,
+    number: u32,
+    kinds: &[SectionKind],
+    with_attachments: bool,
+) -> Result<(Sections, Vec<Attachment>)> {
+    let aid = id.as_str();
+    let dk = data_key(conn, key, id).await?;
+    let mut out = Sections::new();
+    for kind in kinds {
+        let row =
+            sqlx::query("SELECT body_ct FROM advisory_sections WHERE advisory_id = $1 AND revision = $2 AND kind = $3")
+                .bind(aid)
+                .bind(i64::from(number))
+                .bind(kind.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(r) = row {
+            let plain = dk.open(aid, number, &format!("section:{kind}"), &r.try_get::<Vec<u8>, _>("body_ct")?)?;
+            let body =
+                std::str::from_utf8(&plain).map_err(|_| StoreError::Corrupt(format!("{kind} of {id} is not UTF-8")))?;
+            out.set(*kind, body).map_err(corrupt)?;
+        }
+    }
+    let mut attachments = Vec::new();
+    if with_attachments {
+        let rows = sqlx::query(
+            "SELECT name, body_ct FROM advisory_attachments WHERE advisory_id = $1 AND revision = $2 ORDER BY name",
+        )
+        .bind(aid)
+        .bind(i64::from(number))
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            let name: String = r.try_get("name")?;
+            let plain = dk.open(aid, number, &format!("attachment:{name}"), &r.try_get::<Vec<u8>, _>("body_ct")?)?;
+            attachments.push(Attachment::new(&name, plain.to_vec()).map_err(corrupt)?);
+        }
+    }
+    Ok((out, attachments))
+}
+
 /// The ids of the master keys that wrap data keys, with how many each wraps.
 pub async fn key_ids(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
     let rows = sqlx::query("SELECT key_id, COUNT(*) AS n FROM advisories GROUP BY key_id ORDER BY key_id")

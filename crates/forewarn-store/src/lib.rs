@@ -17,6 +17,7 @@ pub mod advisories;
 pub mod audit;
 pub mod credentials;
 pub mod crypto;
+pub mod deliveries;
 pub mod keys;
 pub mod partners;
 pub mod policies;
@@ -141,8 +142,8 @@ impl Store {
 
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
-            Backend::Sqlite => migrations!("sqlite": 1 "0001_init", 2 "0002_policies"),
-            Backend::Postgres => migrations!("postgres": 1 "0001_init", 2 "0002_policies"),
+            Backend::Sqlite => migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries"),
+            Backend::Postgres => migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries"),
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }
     }

@@ -188,7 +188,8 @@ pub async fn update(conn: &mut AnyConnection, p: &Partner, now: Timestamp) -> Re
     Ok(())
 }
 
-/// Changes a partner's status (suspend, reinstate, revoke). Revoking also revokes every token.
+/// Changes a partner's status (suspend, reinstate, revoke). Tokens are kept, so that a revoked partner's requests
+/// are answered 403 "revoked" rather than an anonymous 401; no new token can be issued to it.
 pub async fn set_status(
     conn: &mut AnyConnection,
     id: &PartnerId,
@@ -199,9 +200,6 @@ pub async fn set_status(
     let mut p = get(conn, id).await?;
     p.change_status(status, reason, now)?;
     update(conn, &p, now).await?;
-    if status == PartnerStatus::Revoked {
-        revoke_tokens(conn, id, now).await?;
-    }
     Ok(p)
 }
 

@@ -76,6 +76,13 @@ pub async fn active(conn: &mut AnyConnection) -> Result<StoredPolicy> {
     from_row(&row)
 }
 
+/// The active version's number and digest, without its body: enough to tell whether a cached parse is current.
+pub async fn active_version(conn: &mut AnyConnection) -> Result<Option<(i64, String)>> {
+    let row =
+        sqlx::query("SELECT version, sha256 FROM policies ORDER BY version DESC LIMIT 1").fetch_optional(conn).await?;
+    row.map(|r| Ok((r.try_get("version")?, r.try_get("sha256")?))).transpose()
+}
+
 pub async fn get(conn: &mut AnyConnection, version: i64) -> Result<StoredPolicy> {
     let row = sqlx::query("SELECT * FROM policies WHERE version = $1")
         .bind(version)

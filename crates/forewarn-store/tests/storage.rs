@@ -209,8 +209,10 @@ async fn partner_status_and_tokens(db: &TestDb) {
         Err(StoreError::Status(_))
     ));
     partners::set_status(&mut c, &p.id, PartnerStatus::Revoked, Some("expelled"), now()).await.unwrap();
+    let seen = partners::authenticate(&mut c, &t2.text, now()).await.unwrap().unwrap();
+    assert_eq!(seen.status, PartnerStatus::Revoked, "the caller learns it is revoked (403), not anonymous");
+    assert_eq!(partners::revoke_tokens(&mut c, &p.id, now()).await.unwrap(), 2);
     assert!(partners::authenticate(&mut c, &t2.text, now()).await.unwrap().is_none());
-    assert!(partners::tokens(&mut c, &p.id).await.unwrap().iter().all(|t| !t.is_live(now())));
     assert!(matches!(partners::issue(&mut c, &p.id, "x", None, now()).await, Err(StoreError::Refused(_))));
 }
 

@@ -141,8 +141,16 @@ fn init_logging(format: Option<&str>, filter: Option<&str>) {
     }
 }
 
+/// The server's settings and the program's public identity.
+pub struct Serving {
+    pub config: ServerConfig,
+    pub publisher_name: String,
+    pub publisher_namespace: String,
+    pub public_url: Option<String>,
+}
+
 /// Resolves the server configuration: flag, then environment, then forewarn.toml, then defaults.
-pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<ServerConfig> {
+pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serving> {
     let file = g.file_config()?;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     init_logging(
@@ -163,11 +171,29 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     if let Some(t) = file.request_timeout_secs {
         config.request_timeout = std::time::Duration::from_secs(t);
     }
-    Ok(config)
+    let public_url = env("FOREWARN_PUBLIC_URL").or(file.public_url).map(|u| u.trim_end_matches('/').to_owned());
+    if let Some(u) = &public_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            return Err(CliError::user(format!(
+                "public_url {u:?} must start with https:// (or http:// for a local test)"
+            )));
+        }
+    }
+    Ok(Serving {
+        config,
+        publisher_name: env("FOREWARN_PUBLISHER_NAME")
+            .or(file.publisher_name)
+            .unwrap_or_else(|| "forewarn demo PSIRT".into()),
+        publisher_namespace: env("FOREWARN_PUBLISHER_NAMESPACE")
+            .or(file.publisher_namespace)
+            .unwrap_or_else(|| "https://psirt.example.com".into()),
+        public_url,
+    })
 }
 
 /// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
-pub async fn serve_store(store: Store, config: ServerConfig, banner: impl FnOnce(&str)) -> CliResult {
+pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&str)) -> CliResult {
+    let Serving { config, publisher_name, publisher_namespace, public_url } = serving;
     let listener = forewarn_server::bind(&config).await.map_err(|e| {
         CliError::user(format!("cannot listen on {}: {e}; choose another with --listen", config.listen))
     })?;
@@ -176,7 +202,12 @@ pub async fn serve_store(store: Store, config: ServerConfig, banner: impl FnOnce
     banner(&url);
     let _ = std::io::stdout().flush();
     tracing::info!(%url, backend = ?store.backend(), "serving");
-    forewarn_server::run(listener, AppState { store: store.clone() }, &config)
+    let program = forewarn_server::Program {
+        publisher: forewarn_render::csaf::Publisher { name: publisher_name, namespace: publisher_namespace },
+        public_url: public_url.unwrap_or_else(|| url.clone()),
+        started_at: Timestamp::now(),
+    };
+    forewarn_server::run(listener, AppState::new(store.clone(), program), &config)
         .await
         .map_err(|e| CliError::Internal(format!("server failed: {e}")))?;
     store.close().await;
@@ -971,6 +1002,59 @@ pub async fn history(g: &Globals, args: HistoryArgs) -> CliResult {
         print_json(&json!(events.iter().map(history_json).collect::<Vec<_>>()));
     } else {
         print_history(&events);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct DeliveriesArgs {
+    #[arg(long)]
+    partner: Option<String>,
+    #[arg(long)]
+    advisory: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+}
+
+pub async fn deliveries(g: &Globals, args: DeliveriesArgs) -> CliResult {
+    if !(1..=100_000).contains(&args.limit) {
+        return Err(CliError::user("--limit must be between 1 and 100000"));
+    }
+    let partner = args.partner.as_deref().map(PartnerId::parse).transpose()?;
+    let advisory = args.advisory.as_deref().map(AdvisoryId::parse).transpose()?;
+    let store = g.open().await?;
+    let list = forewarn_store::deliveries::list(
+        &mut *store.conn().await?,
+        partner.as_ref().map(PartnerId::as_str),
+        advisory.as_ref().map(AdvisoryId::as_str),
+        args.limit,
+    )
+    .await?;
+    if g.json {
+        print_json(&json!(list
+            .iter()
+            .map(|d| json!({
+                "seq": d.seq, "at": d.at.to_string(), "partner": d.partner_id, "advisory": d.advisory_id,
+                "revision": d.revision, "sections": d.sections, "channel": d.channel, "sha256": d.digest,
+            }))
+            .collect::<Vec<_>>()));
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|d| {
+                vec![
+                    d.seq.to_string(),
+                    output::time(Some(d.at)),
+                    d.partner_id.clone(),
+                    d.advisory_id.clone(),
+                    format!("r{}", d.revision),
+                    d.channel.clone(),
+                    d.sections.join(","),
+                    d.digest[..16].to_owned(),
+                ]
+            })
+            .collect();
+        print_table(&["SEQ", "WHEN", "PARTNER", "ADVISORY", "REV", "CHANNEL", "SECTIONS", "SHA256"], &rows);
     }
     Ok(())
 }

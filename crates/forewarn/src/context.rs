@@ -19,7 +19,8 @@ use crate::errors::{CliError, CliResult};
 pub const CONFIG_FILE: &str = "forewarn.toml";
 
 /// `forewarn.toml`. Each key may be overridden by an environment variable (`FOREWARN_DATABASE_URL`,
-/// `FOREWARN_LISTEN`, `FOREWARN_LOG_FORMAT`, `FOREWARN_LOG`).
+/// `FOREWARN_LISTEN`, `FOREWARN_LOG_FORMAT`, `FOREWARN_LOG`, `FOREWARN_PUBLIC_URL`, `FOREWARN_PUBLISHER_NAME`,
+/// `FOREWARN_PUBLISHER_NAMESPACE`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -35,6 +36,13 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// Request timeout in seconds. Default 30.
     pub request_timeout_secs: Option<u64>,
+    /// The publisher named in CSAF documents. Default "forewarn demo PSIRT".
+    pub publisher_name: Option<String>,
+    /// A URL identifying the publisher (CSAF `publisher.namespace`). Default https://psirt.example.com.
+    pub publisher_namespace: Option<String>,
+    /// The base URL partners use to reach this server (behind a TLS proxy: its https URL). Default: the listen
+    /// address over http.
+    pub public_url: Option<String>,
 }
 
 /// The options every command shares.

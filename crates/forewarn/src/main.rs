@@ -71,6 +71,8 @@ enum Command {
     Keys(commands::KeysCommand),
     /// Show the history of administrative changes.
     History(commands::HistoryArgs),
+    /// Show the record of copies delivered to partners: who received what, when, through which channel.
+    Deliveries(commands::DeliveriesArgs),
     /// Measure: policy decisions per second, durable writes per second.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
@@ -119,6 +121,7 @@ fn main() {
             Command::User(c) => commands::user(&globals, c).await,
             Command::Keys(c) => commands::keys(&globals, c).await,
             Command::History(args) => commands::history(&globals, args).await,
+            Command::Deliveries(args) => commands::deliveries(&globals, args).await,
             Command::Bench(c) => commands::bench(&globals, c).await,
         }
     });

@@ -6,5 +6,6 @@
 mod bad_input;
 mod common;
 mod crash;
+mod delivery;
 mod policy;
 mod server;

@@ -1,0 +1,132 @@
+//! Personalised copies of advisories.
+//!
+//! [`render_for`] turns a partner's [`View`] of an advisory into the copy that partner receives: the advisory's
+//! metadata and exactly the sections the view shows, nothing else. Every delivery channel (the JSON API, CSAF, the
+//! feed, bundles, web pages) serialises this copy and only this copy; the fingerprinting issue extends `render_for`
+//! to mark each copy. [`csaf`] gives its CSAF 2.0 form.
+//!
+//! Architecture invariant: nothing here decides visibility. The [`View`] does; a section absent from
+//! `view.visible` is never read from the revision.
+
+pub mod csaf;
+pub mod cwe;
+
+use forewarn_core::{Advisory, Attachment, Partner, RevisionMeta, SectionKind, Sections};
+use forewarn_policy::{View, Visibility};
+use jiff::Timestamp;
+
+/// One entry of a personalised revision history: when the partner's copy changed, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub at: Timestamp,
+    pub summary: String,
+}
+
+/// The copy of an advisory one partner receives at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Personalised {
+    pub advisory_id: String,
+    /// The content revision the copy is made from.
+    pub revision: u32,
+    pub partner_id: String,
+    pub meta: RevisionMeta,
+    /// Only the visible sections, in section order.
+    pub sections: Vec<(SectionKind, String)>,
+    /// The sections still to come, with when.
+    pub upcoming: Vec<(SectionKind, Timestamp)>,
+    /// Attachments of the PoC section, when the PoC is visible.
+    pub attachments: Vec<Attachment>,
+    pub release_at: Timestamp,
+    /// Whether T has passed.
+    pub released: bool,
+    /// Each time the copy gained sections (and when a later revision was approved), oldest first.
+    pub history: Vec<HistoryEntry>,
+    pub generated_at: Timestamp,
+}
+
+impl Personalised {
+    /// When the copy last changed.
+    pub fn updated(&self) -> Timestamp {
+        self.history.last().map_or(self.generated_at, |h| h.at)
+    }
+
+    pub fn section(&self, kind: SectionKind) -> Option<&str> {
+        self.sections.iter().find(|(k, _)| *k == kind).map(|(_, b)| b.as_str())
+    }
+}
+
+/// The content an advisory revision holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Content<'a> {
+    pub number: u32,
+    pub meta: &'a RevisionMeta,
+    pub sections: &'a Sections,
+    pub attachments: &'a [Attachment],
+    /// When this revision was approved (a later approval is a change to copies already delivered).
+    pub approved_at: Option<Timestamp>,
+}
+
+/// The copy for `partner` given its `view`. `None` when the view shows nothing: the advisory does not exist for
+/// the partner.
+pub fn render_for(
+    partner: &Partner,
+    advisory: &Advisory,
+    content: Content<'_>,
+    view: &View,
+    now: Timestamp,
+) -> Option<Personalised> {
+    if !view.is_visible() {
+        return None;
+    }
+    let release_at = advisory.release_at?;
+    let sections: Vec<(SectionKind, String)> =
+        view.visible.iter().filter_map(|k| content.sections.get(*k).map(|body| (*k, body.to_owned()))).collect();
+    let attachments = if view.shows(SectionKind::Poc) { content.attachments.to_vec() } else { Vec::new() };
+
+    // One history entry per moment at which visible sections appeared.
+    let mut moments: Vec<(Timestamp, Vec<SectionKind>)> = Vec::new();
+    for d in view.decisions.iter().filter(|d| view.shows(d.section)) {
+        if let Visibility::From(t) = d.visibility {
+            match moments.iter_mut().find(|(m, _)| *m == t) {
+                Some((_, ks)) => ks.push(d.section),
+                None => moments.push((t, vec![d.section])),
+            }
+        }
+    }
+    moments.sort_by_key(|(t, _)| *t);
+    let mut history: Vec<HistoryEntry> = moments
+        .iter()
+        .enumerate()
+        .map(|(i, (t, ks))| {
+            let names: Vec<&str> = ks.iter().map(|k| k.heading()).collect();
+            HistoryEntry {
+                at: *t,
+                summary: if i == 0 {
+                    format!("Initial release to this partner: {}", names.join(", "))
+                } else {
+                    format!("Sections added: {}", names.join(", "))
+                },
+            }
+        })
+        .collect();
+    if let (Some(approved), Some(first)) = (content.approved_at, moments.first()) {
+        if content.number > 1 && approved > first.0 && approved <= now {
+            history
+                .push(HistoryEntry { at: approved, summary: format!("Content revised (revision {})", content.number) });
+            history.sort_by_key(|h| h.at);
+        }
+    }
+    Some(Personalised {
+        advisory_id: advisory.id.to_string(),
+        revision: content.number,
+        partner_id: partner.id.to_string(),
+        meta: content.meta.clone(),
+        sections,
+        upcoming: view.upcoming.clone(),
+        attachments,
+        release_at,
+        released: release_at <= now,
+        history,
+        generated_at: now,
+    })
+}

@@ -1,0 +1,284 @@
+//! The partner API and the CSAF provider. Each handler authenticates the partner (an extractor), asks
+//! `delivery` for the view and the copy, records the delivery in the same transaction, and only then answers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use forewarn_core::{AdvisoryId, PartnerId, SectionKind};
+use forewarn_render::{csaf, Personalised};
+use forewarn_store::deliveries::{self, Channel, NewDelivery};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::auth::ActivePartner;
+use crate::delivery::{copy_for, listing};
+use crate::{ApiError, AppState};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn json_bytes(v: &Value) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+    b.push(b'\n');
+    b
+}
+
+fn respond(bytes: Vec<u8>, content_type: &'static str) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    r
+}
+
+/// The JSON form of a copy.
+pub fn copy_json(c: &Personalised) -> Value {
+    let m = &c.meta;
+    json!({
+        "id": c.advisory_id,
+        "title": m.title,
+        "revision": c.revision,
+        "tlp": "TLP:AMBER+STRICT",
+        "release_at": c.release_at.to_string(),
+        "released": c.released,
+        "cves": m.cves.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+        "cwe": m.cwe.as_ref().map(|x| json!({"id": x.as_str(), "name": forewarn_render::cwe::name(x.as_str())})),
+        "cvss": m.cvss.as_ref().map(|x| json!({"vector": x.vector(), "base_score": x.base_score(), "severity": x.severity().map(|s| s.as_str())})),
+        "products": m.products.iter().map(|p| json!({"name": p.name, "versions": p.versions})).collect::<Vec<_>>(),
+        "flags": m.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "sections": c.sections.iter().map(|(k, b)| (k.as_str().to_owned(), Value::from(b.as_str()))).collect::<serde_json::Map<_, _>>(),
+        "upcoming": c.upcoming.iter().map(|(k, t)| json!({"section": k.as_str(), "visible_from": t.to_string()})).collect::<Vec<_>>(),
+        "attachments": c.attachments.iter().map(|a| json!({"name": a.name, "media_type": a.media_type, "size": a.bytes.len()})).collect::<Vec<_>>(),
+        "history": c.history.iter().map(|h| json!({"at": h.at.to_string(), "summary": h.summary})).collect::<Vec<_>>(),
+        "updated": c.updated().to_string(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Only advisories whose copy changed after this instant (RFC 3339).
+    updated_since: Option<String>,
+}
+
+/// Advisories visible to the caller now, each with the sections visible and the schedule of sections to come.
+pub async fn list(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let since = match q.updated_since.as_deref() {
+        Some(t) => Some(t.parse::<Timestamp>().map_err(|_| {
+            ApiError::BadRequest("updated_since must be an RFC 3339 time such as 2026-12-01T00:00:00Z".into())
+        })?),
+        None => None,
+    };
+    let now = Timestamp::now();
+    let mut conn = s.store.conn().await?;
+    let policy = s.policies.get(&mut conn).await?;
+    let items: Vec<Value> = listing(&s.store, &mut conn, &policy, &partner, now)
+        .await?
+        .into_iter()
+        .filter(|l| since.is_none_or(|since| l.updated > since))
+        .map(|l| {
+            json!({
+                "id": l.published.advisory.id.as_str(),
+                "title": l.published.outline.meta.title,
+                "release_at": l.published.advisory.release_at.map(|t| t.to_string()),
+                "released": l.published.advisory.release_at.is_some_and(|t| t <= now),
+                "revision": l.published.outline.number,
+                "sections": l.view.visible.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "upcoming": l.view.upcoming.iter().map(|(k, t)| json!({"section": k.as_str(), "visible_from": t.to_string()})).collect::<Vec<_>>(),
+                "updated": l.updated.to_string(),
+                "links": {
+                    "self": format!("/api/v1/advisories/{}", l.published.advisory.id),
+                    "csaf": format!("/api/v1/advisories/{}/csaf", l.published.advisory.id),
+                },
+            })
+        })
+        .collect();
+    let body = json_bytes(&json!({"advisories": items}));
+    let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..32]);
+    if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|e| e.trim() == etag))
+    {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut().insert(ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::Internal)?);
+        return Ok(r);
+    }
+    let mut r = respond(body, "application/json");
+    r.headers_mut().insert(ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::Internal)?);
+    Ok(r)
+}
+
+/// Renders a copy with `render`, records its delivery, and returns the bytes; 404 when the copy does not exist.
+async fn deliver(
+    s: &AppState,
+    partner: &forewarn_core::Partner,
+    id: &str,
+    channel: Channel,
+    render: impl FnOnce(&Personalised) -> Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    let now = Timestamp::now();
+    let mut tx = s.store.begin().await?;
+    let policy = s.policies.get(&mut tx).await?;
+    let copy = copy_for(&s.store, &mut tx, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    let bytes = render(&copy);
+    let sections: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
+    let advisory = AdvisoryId::parse(&copy.advisory_id).map_err(|_| ApiError::Internal)?;
+    let partner_id = PartnerId::parse(&copy.partner_id).map_err(|_| ApiError::Internal)?;
+    let digest = hex(&Sha256::digest(&bytes));
+    deliveries::record(
+        &mut tx,
+        NewDelivery {
+            at: now,
+            partner: &partner_id,
+            advisory: &advisory,
+            revision: copy.revision,
+            sections: &sections,
+            channel,
+            digest: &digest,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(forewarn_store::StoreError::from)?;
+    Ok(bytes)
+}
+
+/// The caller's copy of one advisory, sections as Markdown.
+pub async fn get_one(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = deliver(&s, &partner, &id, Channel::Api, |c| json_bytes(&copy_json(c))).await?;
+    Ok(respond(bytes, "application/json"))
+}
+
+/// The caller's copy of one advisory as a CSAF 2.0 document.
+pub async fn get_csaf(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let publisher = s.program.publisher.clone();
+    let bytes = deliver(&s, &partner, &id, Channel::Csaf, |c| json_bytes(&csaf::document(c, &publisher))).await?;
+    Ok(respond(bytes, "application/json"))
+}
+
+// --- CSAF provider ------------------------------------------------------------------------------------------------
+
+const FEED: &str = "/.well-known/csaf/tlp-amber/feed-tlp-amber.json";
+
+/// Public: the provider's metadata (CSAF 2.0 section 7.1.7).
+pub async fn provider_metadata(State(s): State<AppState>) -> Response {
+    let base = &s.program.public_url;
+    let doc = json!({
+        "canonical_url": format!("{base}/.well-known/csaf/provider-metadata.json"),
+        "distributions": [{"rolie": {"feeds": [{
+            "summary": "TLP:AMBER advisories of this program, personalised for each partner; the bearer token of a partner is required",
+            "tlp_label": "AMBER",
+            "url": format!("{base}{FEED}"),
+        }]}}],
+        "last_updated": s.program.started_at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "list_on_CSAF_aggregators": false,
+        "mirror_on_CSAF_aggregators": false,
+        "metadata_version": "2.0",
+        "publisher": {"category": "vendor", "name": s.program.publisher.name, "namespace": s.program.publisher.namespace},
+        "role": "csaf_provider",
+    });
+    let mut r = (StatusCode::OK, json_bytes(&doc)).into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn doc_path(year: i16, id: &str) -> String {
+    format!("/.well-known/csaf/tlp-amber/{year}/{}", csaf::filename(id))
+}
+
+/// The caller's ROLIE feed: exactly the advisories it may see, `updated` when its copy last changed.
+pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let base = &s.program.public_url;
+    let mut conn = s.store.conn().await?;
+    let policy = s.policies.get(&mut conn).await?;
+    let listed = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+    let mut newest = s.program.started_at;
+    let entries: Vec<Value> = listed
+        .iter()
+        .map(|l| {
+            newest = newest.max(l.updated);
+            let id = l.published.advisory.id.as_str();
+            let first = l.view.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min().unwrap_or(l.updated);
+            let url = format!("{base}{}", doc_path(first.to_zoned(jiff::tz::TimeZone::UTC).year(), id));
+            json!({
+                "id": id,
+                "title": l.published.outline.meta.title,
+                "link": [
+                    {"rel": "self", "href": url},
+                    {"rel": "hash", "href": format!("{url}.sha256")},
+                    {"rel": "hash", "href": format!("{url}.sha512")},
+                ],
+                "published": first.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                "updated": l.updated.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                "content": {"type": "application/json", "src": url},
+                "format": {"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
+            })
+        })
+        .collect();
+    let doc = json!({"feed": {
+        "id": format!("forewarn-tlp-amber-{}", partner.id),
+        "title": format!("TLP:AMBER advisories for {}", partner.name),
+        "link": [{"rel": "self", "href": format!("{base}{FEED}")}],
+        "category": [{"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"}],
+        "updated": newest.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "entry": entries,
+    }});
+    Ok(respond(json_bytes(&doc), "application/json"))
+}
+
+/// A document of the feed, or its `.sha256` / `.sha512`. The hashes are of exactly the bytes the document URL
+/// serves (the document changes only when the partner's copy does).
+pub async fn feed_document(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    Path((year, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (name, hash) = if let Some(n) = file.strip_suffix(".sha256") {
+        (n, Some(256))
+    } else if let Some(n) = file.strip_suffix(".sha512") {
+        (n, Some(512))
+    } else {
+        (file.as_str(), None)
+    };
+    let now = Timestamp::now();
+    let mut conn = s.store.conn().await?;
+    let policy = s.policies.get(&mut conn).await?;
+    let listed = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+    drop(conn);
+    let Some(entry) = listed.iter().find(|l| csaf::filename(l.published.advisory.id.as_str()) == name) else {
+        return Err(ApiError::NotFound);
+    };
+    // The year folder is that of the copy's initial release, as in the feed.
+    let first = entry.view.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min();
+    if first.map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()) != Some(year) {
+        return Err(ApiError::NotFound);
+    }
+    let id = entry.published.advisory.id.to_string();
+    let publisher = s.program.publisher.clone();
+    let render = |c: &Personalised| json_bytes(&csaf::document(c, &publisher));
+    let bytes = match hash {
+        // Hash files are not content: computed from the same rendering, not recorded as a delivery.
+        Some(bits) => {
+            let mut conn = s.store.conn().await?;
+            let copy = copy_for(&s.store, &mut conn, &policy, &partner, &id, now).await?.ok_or(ApiError::NotFound)?;
+            let doc = render(&copy);
+            let digest = if bits == 256 { hex(&Sha256::digest(&doc)) } else { hex(&Sha512::digest(&doc)) };
+            return Ok(respond(format!("{digest}  {name}\n").into_bytes(), "text/plain; charset=utf-8"));
+        }
+        None => deliver(&s, &partner, &id, Channel::Csaf, render).await?,
+    };
+    Ok(respond(bytes, "application/json"))
+}

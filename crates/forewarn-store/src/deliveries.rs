@@ -1,0 +1,110 @@
+//! The record of every copy of advisory content served to a partner: who received what, when, through which
+//! channel, and the digest of the exact bytes. Append-only. The transparency log (a later issue) turns these records
+//! into log entries.
+
+use forewarn_core::{AdvisoryId, PartnerId, SectionKind};
+use jiff::Timestamp;
+use sqlx::{AnyConnection, Row};
+
+use crate::time::{from_db, to_db};
+use crate::{Result, StoreError};
+
+/// How a copy travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Api,
+    Csaf,
+    Bundle,
+    Web,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Csaf => "csaf",
+            Self::Bundle => "bundle",
+            Self::Web => "web",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub partner_id: String,
+    pub advisory_id: String,
+    pub revision: u32,
+    pub sections: Vec<String>,
+    pub channel: String,
+    /// SHA-256 of the bytes served, hex.
+    pub digest: String,
+}
+
+/// A copy about to be served.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDelivery<'a> {
+    pub at: Timestamp,
+    pub partner: &'a PartnerId,
+    pub advisory: &'a AdvisoryId,
+    pub revision: u32,
+    pub sections: &'a [SectionKind],
+    pub channel: Channel,
+    /// SHA-256 of the bytes to be served, hex.
+    pub digest: &'a str,
+}
+
+/// Records a copy. Call it in the transaction that decides to serve it, and serve only after it commits.
+pub async fn record(conn: &mut AnyConnection, d: NewDelivery<'_>) -> Result<()> {
+    let NewDelivery { at, partner, advisory, revision, sections, channel, digest } = d;
+    let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO deliveries (at, partner_id, advisory_id, revision, sections, channel, digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(to_db(at))
+    .bind(partner.as_str())
+    .bind(advisory.as_str())
+    .bind(i64::from(revision))
+    .bind(names.join(","))
+    .bind(channel.as_str())
+    .bind(digest)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deliveries, newest first, filtered by partner and/or advisory.
+pub async fn list(
+    conn: &mut AnyConnection,
+    partner: Option<&str>,
+    advisory: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, partner_id, advisory_id, revision, sections, channel, digest FROM deliveries \
+         WHERE ($1 IS NULL OR partner_id = $1) AND ($2 IS NULL OR advisory_id = $2) ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(partner)
+    .bind(advisory)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let sections: String = r.try_get("sections")?;
+            let revision: i64 = r.try_get("revision")?;
+            Ok(Delivery {
+                seq: r.try_get("seq")?,
+                at: from_db(r.try_get("at")?)?,
+                partner_id: r.try_get("partner_id")?,
+                advisory_id: r.try_get("advisory_id")?,
+                revision: u32::try_from(revision).map_err(|_| StoreError::Corrupt("revision out of range".into()))?,
+                sections: sections.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                channel: r.try_get("channel")?,
+                digest: r.try_get("digest")?,
+            })
+        })
+        .collect()
+}
