@@ -3,6 +3,7 @@
 mod advisory_file;
 mod commands;
 mod context;
+mod csaf_cmd;
 mod demo;
 mod errors;
 mod output;
@@ -60,6 +61,9 @@ enum Command {
     /// Show, check, set and question the policy: who sees which section when, and why.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// CSAF documents: export every partner's personalised copies for review or validation.
+    #[command(subcommand)]
+    Csaf(csaf_cmd::CsafCommand),
     /// The release calendar.
     #[command(subcommand)]
     Calendar(policy_cmd::CalendarCommand),
@@ -118,6 +122,7 @@ fn main() {
             Command::Advisory(c) => commands::advisory(&globals, c).await,
             Command::Policy(c) => policy_cmd::policy(&globals, c).await,
             Command::Calendar(c) => policy_cmd::calendar(&globals, c).await,
+            Command::Csaf(c) => csaf_cmd::csaf(&globals, c).await,
             Command::User(c) => commands::user(&globals, c).await,
             Command::Keys(c) => commands::keys(&globals, c).await,
             Command::History(args) => commands::history(&globals, args).await,

@@ -6,6 +6,7 @@
 mod bad_input;
 mod common;
 mod crash;
+mod csaf_corpus;
 mod delivery;
 mod policy;
 mod server;
