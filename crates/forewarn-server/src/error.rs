@@ -14,6 +14,8 @@ pub enum ApiError {
     NotFound,
     /// A malformed query; the message says what to send.
     BadRequest(String),
+    /// The request cannot be served in the caller's current state (e.g. a bundle without a registered key).
+    Conflict(String),
     /// Something failed on our side; details are in the server log, not the response.
     Internal,
 }
@@ -43,6 +45,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             Self::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has details".to_owned())
             }

@@ -57,6 +57,8 @@ pub struct Program {
     /// Base URL partners reach the server at (no trailing slash), used in provider metadata and feeds.
     pub public_url: String,
     pub started_at: jiff::Timestamp,
+    /// The OpenPGP key that signs documents (`.asc`) and bundles.
+    pub signing_key: forewarn_openpgp::ProgramKey,
 }
 
 /// What every handler can reach.
@@ -81,6 +83,9 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/v1/advisories", get(partner_api::list))
         .route("/api/v1/advisories/{id}", get(partner_api::get_one))
         .route("/api/v1/advisories/{id}/csaf", get(partner_api::get_csaf))
+        .route("/api/v1/advisories/{id}/bundle", get(partner_api::get_bundle))
+        .route("/api/v1/me/openpgp-key", get(partner_api::get_key).put(partner_api::put_key))
+        .route("/.well-known/csaf/openpgp/{file}", get(partner_api::program_public_key))
         .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
         .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
         .route("/.well-known/csaf/tlp-amber/{year}/{file}", get(partner_api::feed_document))

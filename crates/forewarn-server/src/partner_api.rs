@@ -119,13 +119,14 @@ async fn deliver(
     partner: &forewarn_core::Partner,
     id: &str,
     channel: Channel,
-    render: impl FnOnce(&Personalised) -> Vec<u8>,
+    render: impl FnOnce(&Personalised) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
     let now = Timestamp::now();
     let mut tx = s.store.begin().await?;
     let policy = s.policies.get(&mut tx).await?;
     let copy = copy_for(&s.store, &mut tx, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
-    let bytes = render(&copy);
+    // A rendering failure drops the transaction: nothing is recorded for a copy that was not made.
+    let bytes = render(&copy)?;
     let sections: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
     let advisory = AdvisoryId::parse(&copy.advisory_id).map_err(|_| ApiError::Internal)?;
     let partner_id = PartnerId::parse(&copy.partner_id).map_err(|_| ApiError::Internal)?;
@@ -153,7 +154,7 @@ pub async fn get_one(
     ActivePartner(partner): ActivePartner,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let bytes = deliver(&s, &partner, &id, Channel::Api, |c| json_bytes(&copy_json(c))).await?;
+    let bytes = deliver(&s, &partner, &id, Channel::Api, |c| Ok(json_bytes(&copy_json(c)))).await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -164,7 +165,7 @@ pub async fn get_csaf(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let publisher = s.program.publisher.clone();
-    let bytes = deliver(&s, &partner, &id, Channel::Csaf, |c| json_bytes(&csaf::document(c, &publisher))).await?;
+    let bytes = deliver(&s, &partner, &id, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, &publisher)))).await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -188,6 +189,10 @@ pub async fn provider_metadata(State(s): State<AppState>) -> Response {
         "metadata_version": "2.0",
         "publisher": {"category": "vendor", "name": s.program.publisher.name, "namespace": s.program.publisher.namespace},
         "role": "csaf_provider",
+        "public_openpgp_keys": [{
+            "fingerprint": s.program.signing_key.fingerprint(),
+            "url": format!("{base}/.well-known/csaf/openpgp/{}.asc", s.program.signing_key.fingerprint()),
+        }],
     });
     let mut r = (StatusCode::OK, json_bytes(&doc)).into_response();
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -220,6 +225,7 @@ pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartn
                     {"rel": "self", "href": url},
                     {"rel": "hash", "href": format!("{url}.sha256")},
                     {"rel": "hash", "href": format!("{url}.sha512")},
+                    {"rel": "signature", "href": format!("{url}.asc")},
                 ],
                 "published": first.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
                 "updated": l.updated.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
@@ -250,6 +256,8 @@ pub async fn feed_document(
         (n, Some(256))
     } else if let Some(n) = file.strip_suffix(".sha512") {
         (n, Some(512))
+    } else if let Some(n) = file.strip_suffix(".asc") {
+        (n, Some(0))
     } else {
         (file.as_str(), None)
     };
@@ -275,10 +283,116 @@ pub async fn feed_document(
             let mut conn = s.store.conn().await?;
             let copy = copy_for(&s.store, &mut conn, &policy, &partner, &id, now).await?.ok_or(ApiError::NotFound)?;
             let doc = render(&copy);
+            if bits == 0 {
+                let sig = s.program.signing_key.sign_detached(&doc).map_err(|e| {
+                    tracing::error!(error = %e, "signing failed");
+                    ApiError::Internal
+                })?;
+                return Ok(respond(sig.into_bytes(), "application/pgp-signature"));
+            }
             let digest = if bits == 256 { hex(&Sha256::digest(&doc)) } else { hex(&Sha512::digest(&doc)) };
             return Ok(respond(format!("{digest}  {name}\n").into_bytes(), "text/plain; charset=utf-8"));
         }
-        None => deliver(&s, &partner, &id, Channel::Csaf, render).await?,
+        None => deliver(&s, &partner, &id, Channel::Csaf, |c| Ok(render(c))).await?,
     };
     Ok(respond(bytes, "application/json"))
+}
+
+// --- OpenPGP -------------------------------------------------------------------------------------------------------
+
+/// Public: the program's OpenPGP key, at the URL provider-metadata.json names.
+pub async fn program_public_key(State(s): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let key = &s.program.signing_key;
+    if file != format!("{}.asc", key.fingerprint()) {
+        return Err(ApiError::NotFound);
+    }
+    let text = key.public_armored().map_err(|_| ApiError::Internal)?;
+    let mut r = (StatusCode::OK, text).into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/pgp-keys"));
+    Ok(r)
+}
+
+/// The caller's copy as an OpenPGP message signed by the program and encrypted to the caller's registered key:
+/// a tar archive of the CSAF document and, when the PoC is visible, its attachments. 409 without a registered key —
+/// never an unencrypted fallback.
+pub async fn get_bundle(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut conn = s.store.conn().await?;
+    let armored = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await?;
+    drop(conn);
+    // 404 comes before 409: whether the advisory exists for the caller is decided first.
+    let now = Timestamp::now();
+    {
+        let mut conn = s.store.conn().await?;
+        let policy = s.policies.get(&mut conn).await?;
+        let probe = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+        if !probe.iter().any(|l| l.published.advisory.id.as_str() == id) {
+            return Err(ApiError::NotFound);
+        }
+    }
+    let Some(armored) = armored else {
+        return Err(ApiError::Conflict(
+            "no OpenPGP key is registered for your organisation; PUT one to /api/v1/me/openpgp-key first".into(),
+        ));
+    };
+    let recipient = forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map_err(|e| {
+        tracing::error!(partner = %partner.id, error = %e, "stored partner key no longer parses");
+        ApiError::Internal
+    })?;
+    let publisher = s.program.publisher.clone();
+    let signer = s.program.signing_key.clone();
+    let bytes = deliver(&s, &partner, &id, Channel::Bundle, |c| {
+        let doc = json_bytes(&csaf::document(c, &publisher));
+        let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
+        files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
+        forewarn_openpgp::tar(&files, c.updated().as_second())
+            .map_err(|e| e.to_string())
+            .and_then(|t| signer.encrypt_and_sign(&recipient, "bundle.tar", t).map_err(|e| e.to_string()))
+            .map(String::into_bytes)
+            .map_err(|e| {
+                tracing::error!(error = %e, "bundle could not be built");
+                ApiError::Internal
+            })
+    })
+    .await?;
+    Ok(respond(bytes, "application/pgp-encrypted"))
+}
+
+/// The caller's registered OpenPGP key.
+pub async fn get_key(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
+    let mut conn = s.store.conn().await?;
+    let Some(armored) = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let fingerprint =
+        forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map(|k| k.fingerprint()).unwrap_or_default();
+    Ok(respond(json_bytes(&json!({"fingerprint": fingerprint, "key": armored})), "application/json"))
+}
+
+/// Registers (replaces) the caller's OpenPGP key: an armored or binary certificate that can encrypt.
+pub async fn put_key(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = forewarn_openpgp::PartnerKey::parse(&body).map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let armored = key.to_armored().map_err(|_| ApiError::Internal)?;
+    let now = Timestamp::now();
+    let mut tx = s.store.begin().await?;
+    forewarn_store::partners::set_openpgp_key(&mut tx, &partner.id, Some(&armored), now).await?;
+    forewarn_store::audit::record(
+        &mut tx,
+        now,
+        &forewarn_store::audit::Actor::Partner(partner.id.to_string()),
+        "partner.openpgp-key",
+        partner.id.as_str(),
+        None,
+        json!({"fingerprint": key.fingerprint()}),
+    )
+    .await?;
+    tx.commit().await.map_err(forewarn_store::StoreError::from)?;
+    Ok(respond(json_bytes(&json!({"fingerprint": key.fingerprint()})), "application/json"))
 }

@@ -99,6 +99,28 @@ impl MasterKey {
         seal(&self.bytes, &Self::wrap_aad(advisory_id), key.bytes.as_slice())
     }
 
+    /// Seals a program secret (such as the OpenPGP signing key) directly under the master key.
+    pub(crate) fn seal_secret(&self, name: &str, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.bytes, format!("forewarn/v1/program-secret/{name}").as_bytes(), plain)
+    }
+
+    pub(crate) fn open_secret(
+        &self,
+        name: &str,
+        key_id: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if key_id != self.id {
+            return Err(CryptoError::WrongMasterKey { stored: key_id.to_owned(), configured: self.id.clone() });
+        }
+        open(
+            &self.bytes,
+            format!("forewarn/v1/program-secret/{name}").as_bytes(),
+            sealed,
+            &format!("program key {name}"),
+        )
+    }
+
     pub(crate) fn unwrap(&self, advisory_id: &str, key_id: &str, wrapped: &[u8]) -> Result<DataKey, CryptoError> {
         if key_id != self.id {
             return Err(CryptoError::WrongMasterKey { stored: key_id.to_owned(), configured: self.id.clone() });

@@ -21,6 +21,7 @@ pub mod deliveries;
 pub mod keys;
 pub mod partners;
 pub mod policies;
+pub mod program_keys;
 pub mod tiers;
 pub mod users;
 
@@ -142,8 +143,12 @@ impl Store {
 
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
-            Backend::Sqlite => migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries"),
-            Backend::Postgres => migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries"),
+            Backend::Sqlite => {
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp")
+            }
+            Backend::Postgres => {
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp")
+            }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }
     }

@@ -318,3 +318,28 @@ pub async fn authenticate(conn: &mut AnyConnection, token: &str, now: Timestamp)
     let partner_id: String = row.try_get("partner_id")?;
     find(conn, &PartnerId::parse(&partner_id).map_err(|e| StoreError::Corrupt(e.to_string()))?).await
 }
+
+/// Sets (or with `None` removes) a partner's OpenPGP certificate. The caller has validated it.
+pub async fn set_openpgp_key(
+    conn: &mut AnyConnection,
+    id: &PartnerId,
+    armored: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    let done = sqlx::query("UPDATE partners SET openpgp_key = $1, updated_at = $2 WHERE id = $3")
+        .bind(armored)
+        .bind(to_db(now))
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound { what: "partner", id: id.to_string() });
+    }
+    Ok(())
+}
+
+pub async fn openpgp_key(conn: &mut AnyConnection, id: &PartnerId) -> Result<Option<String>> {
+    let row =
+        sqlx::query("SELECT openpgp_key FROM partners WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("openpgp_key")).transpose()?.flatten())
+}

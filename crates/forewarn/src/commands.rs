@@ -91,6 +91,7 @@ pub async fn initialise(g: &Globals, admin: &str) -> CliResult<Initialised> {
     )
     .await?;
     tx.commit().await?;
+    signing_key(&store, "forewarn demo PSIRT").await?;
     // The config file is written last: its presence is what marks the directory as initialised.
     let config = context::default_config_text(&url);
     let tmp = g.data_dir.join("forewarn.toml.tmp");
@@ -191,6 +192,27 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     })
 }
 
+/// The program's OpenPGP signing key, made on first use and kept sealed in the database.
+pub async fn signing_key(store: &Store, publisher_name: &str) -> CliResult<forewarn_openpgp::ProgramKey> {
+    let mut conn = store.conn().await?;
+    let uid = format!("{publisher_name} (forewarn signing key)");
+    let stored = forewarn_store::program_keys::get_or_create(
+        &mut conn,
+        store.master_key()?,
+        "openpgp-signing",
+        Timestamp::now(),
+        || {
+            let k = forewarn_openpgp::ProgramKey::generate(&uid).map_err(|e| e.to_string())?;
+            let public = k.public_armored().map_err(|e| e.to_string())?;
+            let secret = k.to_armored_secret().map_err(|e| e.to_string())?;
+            Ok((public, zeroize::Zeroizing::new(secret)))
+        },
+    )
+    .await?;
+    forewarn_openpgp::ProgramKey::from_armored_secret(&stored.secret_text)
+        .map_err(|e| CliError::Internal(format!("the stored signing key does not load: {e}")))
+}
+
 /// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
 pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&str)) -> CliResult {
     let Serving { config, publisher_name, publisher_namespace, public_url } = serving;
@@ -202,7 +224,9 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
     banner(&url);
     let _ = std::io::stdout().flush();
     tracing::info!(%url, backend = ?store.backend(), "serving");
+    let signing_key = signing_key(&store, &publisher_name).await?;
     let program = forewarn_server::Program {
+        signing_key,
         publisher: forewarn_render::csaf::Publisher { name: publisher_name, namespace: publisher_namespace },
         public_url: public_url.unwrap_or_else(|| url.clone()),
         started_at: Timestamp::now(),
@@ -918,10 +942,23 @@ pub async fn user(g: &Globals, command: UserCommand) -> CliResult {
 pub enum KeysCommand {
     /// Make a new master key and re-wrap every advisory's data key with it.
     Rotate,
+    /// Print the program's OpenPGP signing key (public half) and its fingerprint.
+    Program,
 }
 
 pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
-    let KeysCommand::Rotate = command;
+    if let KeysCommand::Program = command {
+        let store = g.open().await?;
+        let name = server_config(g, None)?.publisher_name;
+        let key = signing_key(&store, &name).await?;
+        let public = key.public_armored().map_err(|e| CliError::Internal(e.to_string()))?;
+        if g.json {
+            print_json(&json!({"fingerprint": key.fingerprint(), "public_key": public}));
+        } else {
+            println!("fingerprint {}\n{public}", key.fingerprint());
+        }
+        return Ok(());
+    }
     let now = Timestamp::now();
     let store = g.open().await?;
     let me = g.actor(&store, Role::Admin).await?;
@@ -933,6 +970,7 @@ pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
     }
     let mut tx = store.begin().await?;
     let count = advisories::rewrap_all(&mut tx, old, &new).await?;
+    let program_keys = forewarn_store::program_keys::rewrap_all(&mut tx, old, &new).await?;
     audit::record(
         &mut tx,
         now,
@@ -940,7 +978,7 @@ pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
         "keys.rotate",
         "master-key",
         None,
-        json!({"from": old.id(), "to": new.id(), "rewrapped": count}),
+        json!({"from": old.id(), "to": new.id(), "rewrapped": count, "program_keys": program_keys}),
     )
     .await?;
     tx.commit().await?;
@@ -954,9 +992,12 @@ pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
     } else {
         keys::promote_next(&g.data_dir)?;
         if g.json {
-            print_json(&json!({"rewrapped": count, "key_id": new.id()}));
+            print_json(&json!({"rewrapped": count, "program_keys": program_keys, "key_id": new.id()}));
         } else {
-            println!("Re-wrapped {count} data key(s) under master key {}; master.key replaced.", new.id());
+            println!(
+                "Re-wrapped {count} data key(s) and {program_keys} program key(s) under master key {}; master.key replaced.",
+                new.id()
+            );
         }
     }
     Ok(())

@@ -8,5 +8,6 @@ mod common;
 mod crash;
 mod csaf_corpus;
 mod delivery;
+mod openpgp;
 mod policy;
 mod server;

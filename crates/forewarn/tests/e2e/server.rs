@@ -131,13 +131,15 @@ fn key_rotation_rewraps_and_an_interrupted_rotation_completes_on_the_next_comman
     let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
     let adv = format!("ADV-{year}-0002");
     let before = p.ok(&["advisory", "show", &adv]);
+    let signing = p.ok(&["keys", "program"]);
 
     let out = p.ok(&["keys", "rotate"]);
-    assert!(out.contains("Re-wrapped 7 data key(s)"), "{out}");
+    assert!(out.contains("Re-wrapped 7 data key(s) and 1 program key(s)"), "{out}");
     let new_key = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(old_key, new_key);
     assert!(!dir.join("master.key.next").exists());
     assert_eq!(p.ok(&["advisory", "show", &adv]), before, "content reads the same under the new key");
+    assert_eq!(p.ok(&["keys", "program"]), signing, "the signing key survives the rotation");
 
     // The old key no longer opens anything, and the error says which key is wrong.
     let out = p.cmd(&["advisory", "show", &adv]).env("FOREWARN_MASTER_KEY", old_key.trim()).output().unwrap();
