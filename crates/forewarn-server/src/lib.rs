@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod dto;
 mod error;
 pub mod partner_api;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +48,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_limit: 2 << 20,
             request_timeout: Duration::from_secs(30),
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -85,6 +88,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/v1/advisories/{id}/csaf", get(partner_api::get_csaf))
         .route("/api/v1/advisories/{id}/bundle", get(partner_api::get_bundle))
         .route("/api/v1/me/openpgp-key", get(partner_api::get_key).put(partner_api::put_key))
+        .route("/api/v1/me/webhook", get(partner_api::get_webhook).put(partner_api::put_webhook))
         .route("/.well-known/csaf/openpgp/{file}", get(partner_api::program_public_key))
         .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
         .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
@@ -107,8 +111,12 @@ pub async fn bind(config: &ServerConfig) -> std::io::Result<TcpListener> {
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets requests in flight finish.
 pub async fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> std::io::Result<()> {
+    // The webhook scheduler runs beside the server; it stops with the process.
+    let scheduler = tokio::spawn(webhooks::run(state.clone(), config.webhooks.clone()));
     let app = router(state, config);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    scheduler.abort();
+    served
 }
 
 async fn shutdown_signal() {

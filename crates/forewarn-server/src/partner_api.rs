@@ -396,3 +396,65 @@ pub async fn put_key(
     tx.commit().await.map_err(forewarn_store::StoreError::from)?;
     Ok(respond(json_bytes(&json!({"fingerprint": key.fingerprint()})), "application/json"))
 }
+
+// --- Webhook self-service ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookRequest {
+    url: String,
+}
+
+/// Registers (replaces) the caller's endpoint; answers with the new signing secret, shown this once.
+pub async fn put_webhook(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    // Parsed by hand so that a missing Content-Type or a malformed body gets our error format and a sentence.
+    let req: WebhookRequest = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::BadRequest(r#"send JSON such as {"url": "http://hooks.example.com/forewarn"}"#.into())
+    })?;
+    crate::webhooks::check_url(&req.url).map_err(ApiError::BadRequest)?;
+    let secret = crate::webhooks::new_secret()?;
+    let now = Timestamp::now();
+    let mut tx = s.store.begin().await?;
+    forewarn_store::webhooks::set_endpoint(&mut tx, s.store.master_key()?, &partner.id, &req.url, &secret, now).await?;
+    forewarn_store::audit::record(
+        &mut tx,
+        now,
+        &forewarn_store::audit::Actor::Partner(partner.id.to_string()),
+        "partner.webhook",
+        partner.id.as_str(),
+        None,
+        json!({"url": req.url}),
+    )
+    .await?;
+    tx.commit().await.map_err(forewarn_store::StoreError::from)?;
+    Ok(respond(json_bytes(&json!({"url": req.url, "secret": secret})), "application/json"))
+}
+
+/// The caller's endpoint and its recent deliveries.
+pub async fn get_webhook(
+    State(s): State<AppState>,
+    ActivePartner(partner): ActivePartner,
+) -> Result<Response, ApiError> {
+    let mut conn = s.store.conn().await?;
+    let Some(endpoint) =
+        forewarn_store::webhooks::endpoint(&mut conn, s.store.master_key()?, partner.id.as_str()).await?
+    else {
+        return Err(ApiError::NotFound);
+    };
+    let log = forewarn_store::webhooks::log(&mut conn, partner.id.as_str(), 100).await?;
+    let hint: String = endpoint.secret.chars().take(10).collect();
+    Ok(respond(
+        json_bytes(&json!({
+            "url": endpoint.url,
+            "secret_hint": format!("{hint}…"),
+            "deliveries": log.iter().map(|l| json!({
+                "webhook_id": l.event_id, "type": l.event_type, "advisory_id": l.advisory_id, "state": l.state,
+                "attempted_at": l.at.map(|t| t.to_string()), "status_code": l.status_code, "error": l.error,
+            })).collect::<Vec<_>>(),
+        })),
+        "application/json",
+    ))
+}

@@ -467,3 +467,41 @@ async fn policies_are_versioned_and_tiers_follow_them(db: &TestDb) {
     let names: Vec<String> = tiers::list(&mut c).await.unwrap().iter().map(|t| t.name.to_string()).collect();
     assert_eq!(names, vec!["gold", "validate"]);
 }
+
+on_both!(webhook_events_are_enqueued_once_and_claimed_once);
+async fn webhook_events_are_enqueued_once_and_claimed_once(db: &TestDb) {
+    use forewarn_store::webhooks::{self, Attempt, Event};
+    let id = create_advisory(db, "w").await;
+    let mut c = db.store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let key = db.store.master_key().unwrap();
+    webhooks::set_endpoint(&mut c, key, &p.id, "http://hooks.example/x", "whsec_c2VjcmV0", now()).await.unwrap();
+    assert_eq!(
+        webhooks::endpoint(&mut c, key, p.id.as_str()).await.unwrap().unwrap().secret.as_str(),
+        "whsec_c2VjcmV0"
+    );
+    let e = Event {
+        id: "msg_1".into(),
+        partner_id: p.id.to_string(),
+        advisory_id: id.to_string(),
+        event_type: "advisory.available".into(),
+        payload: "{}".into(),
+        attempts: 0,
+        created_at: now(),
+    };
+    assert!(webhooks::enqueue(&mut c, &e, now()).await.unwrap());
+    assert!(!webhooks::enqueue(&mut c, &e, now()).await.unwrap(), "the same announcement is stored once");
+    let hold = SignedDuration::from_secs(60);
+    let first = webhooks::claim_due(&mut c, now(), hold, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(webhooks::claim_due(&mut c, now(), hold, 10).await.unwrap().is_empty(), "claimed by one sender only");
+    // An unsettled claim expires and the event is tried again with the same id.
+    let later = now() + SignedDuration::from_secs(61);
+    let again = webhooks::claim_due(&mut c, later, hold, 10).await.unwrap();
+    assert_eq!((again.len(), again[0].id.as_str(), again[0].attempts), (1, "msg_1", 2));
+    let attempt = Attempt { at: later, status_code: Some(204), error: None, duration_ms: 3 };
+    webhooks::settle(&mut c, &again[0], &attempt, None).await.unwrap();
+    assert!(webhooks::claim_due(&mut c, later + hold + hold, hold, 10).await.unwrap().is_empty());
+    let log = webhooks::log(&mut c, p.id.as_str(), 10).await.unwrap();
+    assert_eq!((log[0].state.as_str(), log[0].status_code), ("delivered", Some(204)));
+}

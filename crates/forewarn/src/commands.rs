@@ -145,6 +145,8 @@ fn init_logging(format: Option<&str>, filter: Option<&str>) {
 /// The server's settings and the program's public identity.
 pub struct Serving {
     pub config: ServerConfig,
+    /// Whether the webhook private-address setting was given explicitly (the demo defaults it to allowed).
+    pub webhook_private_explicit: bool,
     pub publisher_name: String,
     pub publisher_namespace: String,
     pub public_url: Option<String>,
@@ -172,6 +174,16 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     if let Some(t) = file.request_timeout_secs {
         config.request_timeout = std::time::Duration::from_secs(t);
     }
+    let allow_private =
+        env("FOREWARN_WEBHOOK_ALLOW_PRIVATE").map(|v| v == "true" || v == "1").or(file.webhook_allow_private);
+    config.webhooks.allow_private = allow_private.unwrap_or(false);
+    let interval = env("FOREWARN_WEBHOOK_INTERVAL_SECS").and_then(|v| v.parse().ok()).or(file.webhook_interval_secs);
+    if let Some(secs) = interval {
+        if !(1..=3600).contains(&secs) {
+            return Err(CliError::user("webhook_interval_secs must be between 1 and 3600"));
+        }
+        config.webhooks.interval = std::time::Duration::from_secs(secs);
+    }
     let public_url = env("FOREWARN_PUBLIC_URL").or(file.public_url).map(|u| u.trim_end_matches('/').to_owned());
     if let Some(u) = &public_url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -181,6 +193,7 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
         }
     }
     Ok(Serving {
+        webhook_private_explicit: allow_private.is_some(),
         config,
         publisher_name: env("FOREWARN_PUBLISHER_NAME")
             .or(file.publisher_name)
@@ -215,7 +228,7 @@ pub async fn signing_key(store: &Store, publisher_name: &str) -> CliResult<forew
 
 /// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
 pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&str)) -> CliResult {
-    let Serving { config, publisher_name, publisher_namespace, public_url } = serving;
+    let Serving { config, publisher_name, publisher_namespace, public_url, .. } = serving;
     let listener = forewarn_server::bind(&config).await.map_err(|e| {
         CliError::user(format!("cannot listen on {}: {e}; choose another with --listen", config.listen))
     })?;
@@ -970,7 +983,8 @@ pub async fn keys(g: &Globals, command: KeysCommand) -> CliResult {
     }
     let mut tx = store.begin().await?;
     let count = advisories::rewrap_all(&mut tx, old, &new).await?;
-    let program_keys = forewarn_store::program_keys::rewrap_all(&mut tx, old, &new).await?;
+    let program_keys = forewarn_store::program_keys::rewrap_all(&mut tx, old, &new).await?
+        + forewarn_store::webhooks::rewrap_all(&mut tx, old, &new).await?;
     audit::record(
         &mut tx,
         now,

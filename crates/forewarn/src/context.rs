@@ -40,6 +40,11 @@ pub struct FileConfig {
     pub publisher_name: Option<String>,
     /// A URL identifying the publisher (CSAF `publisher.namespace`). Default https://psirt.example.com.
     pub publisher_namespace: Option<String>,
+    /// Send webhooks to private, loopback and link-local addresses too (a lab, a test). Default false; the demo
+    /// allows them unless this says otherwise.
+    pub webhook_allow_private: Option<bool>,
+    /// Seconds between webhook scheduler runs. Default 5.
+    pub webhook_interval_secs: Option<u64>,
     /// The base URL partners use to reach this server (behind a TLS proxy: its https URL). Default: the listen
     /// address over http.
     pub public_url: Option<String>,

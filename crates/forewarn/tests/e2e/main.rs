@@ -11,3 +11,4 @@ mod delivery;
 mod openpgp;
 mod policy;
 mod server;
+mod webhooks;

@@ -1,0 +1,159 @@
+//! Webhooks through the real server to a real local receiver: Standard Webhooks signatures verify, payloads carry
+//! ids and URLs but no section text, each announcement is sent once, and the partner's delivery log shows them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::common::{http, http_send, Program};
+use crate::server::{sigterm, token_of};
+
+type Received = Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>;
+
+/// A receiver that answers 204 to every POST and keeps what it got.
+fn receiver() -> (String, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/forewarn", listener.local_addr().unwrap());
+    let got: Received = Arc::default();
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                let (k, v) = l.split_once(':').unwrap();
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+            let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            keep.lock().unwrap().push((headers, body));
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
+    h.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+fn verify(secret: &str, h: &[(String, String)], body: &[u8]) -> bool {
+    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.", header(h, "webhook-id"), header(h, "webhook-timestamp")).as_bytes());
+    mac.update(body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    header(h, "webhook-signature").split(' ').any(|s| s == expected)
+}
+
+#[test]
+fn webhooks_are_signed_carry_no_text_and_are_sent_once() {
+    let p = Program::new();
+    let mut child = p
+        .cmd(&["demo", "--listen", "127.0.0.1:0"])
+        .env("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .find_map(|l| l.unwrap().strip_prefix("Serving on ").map(|r| r.split_whitespace().next().unwrap().to_owned()))
+        .unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let (hook, got) = receiver();
+    let token = token_of(&p, "kestrel-edr");
+    assert_eq!(http_send(&url, "PUT", "/api/v1/me/webhook", &token, br#"{"url": "ftp://x.example/"}"#).0, 400);
+    let (status, body) =
+        http_send(&url, "PUT", "/api/v1/me/webhook", &token, format!(r#"{{"url": "{hook}"}}"#).as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let secret = serde_json::from_str::<Value>(&body).unwrap()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+
+    // What kestrel may see now, to know what must be announced.
+    let (_, list) = http(&url, "GET", "/api/v1/advisories", Some(&token));
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let visible_sections: usize =
+        list["advisories"].as_array().unwrap().iter().map(|a| a["sections"].as_array().unwrap().len()).sum();
+    let advisories = list["advisories"].as_array().unwrap().len();
+    let released = list["advisories"].as_array().unwrap().iter().filter(|a| a["released"] == true).count();
+    let expected = advisories + visible_sections + released;
+
+    let started = Instant::now();
+    while got.lock().unwrap().len() < expected && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Two more scheduler runs: nothing is sent twice.
+    std::thread::sleep(Duration::from_millis(2500));
+    let received = got.lock().unwrap().clone();
+    assert_eq!(received.len(), expected, "one request per announcement");
+
+    let mut ids = std::collections::BTreeSet::new();
+    let mut types = std::collections::BTreeSet::new();
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let secret_texts: Vec<String> = (1..=7)
+        .flat_map(|n| {
+            let shown: Value =
+                serde_json::from_str(&p.ok(&["advisory", "show", &format!("ADV-{year}-{n:04}"), "--output", "json"]))
+                    .unwrap();
+            shown["revision"]["sections"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_str().unwrap()[..30].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (h, body) in &received {
+        assert!(verify(&secret, h, body), "signature does not verify");
+        let mut tampered = body.clone();
+        tampered.push(b' ');
+        assert!(!verify(&secret, h, &tampered), "a tampered body must fail");
+        assert!(ids.insert(header(h, "webhook-id").to_owned()), "duplicate webhook-id");
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        types.insert(payload["type"].as_str().unwrap().to_owned());
+        assert!(payload["data"]["url"].as_str().unwrap().contains("/api/v1/advisories/"));
+        let text = String::from_utf8_lossy(body);
+        for s in &secret_texts {
+            assert!(!text.contains(s.as_str()), "a webhook payload carries section text");
+        }
+    }
+    assert!(
+        types.contains("advisory.available")
+            && types.contains("advisory.section_available")
+            && types.contains("advisory.released"),
+        "{types:?}"
+    );
+
+    // The partner's delivery log.
+    let (_, log) = http(&url, "GET", "/api/v1/me/webhook", Some(&token));
+    let log: Value = serde_json::from_str(&log).unwrap();
+    let delivered = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["state"] == "delivered" && d["status_code"] == 204)
+        .count();
+    assert_eq!(delivered, expected, "{log}");
+    assert!(!log.to_string().contains(secret.as_str()), "the secret is shown once, at registration");
+    assert!(sigterm(&mut child).success());
+}
