@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod country;
 pub mod cvss;
 pub mod ids;
+pub mod net;
 pub mod partner;
 pub mod staff;
 
@@ -23,5 +24,6 @@ pub use country::CountryCode;
 pub use cvss::{Cvss, Severity};
 pub use error::Invalid;
 pub use ids::{AdvisoryId, CveId, CweId, PartnerId, TierName, Username};
+pub use net::IpNet;
 pub use partner::{Partner, PartnerStatus, StatusError, TokenId};
 pub use staff::{Role, Roles};

@@ -1,6 +1,8 @@
 //! Authentication as extractors: a handler that takes [`ActivePartner`] cannot run for anyone else.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use forewarn_core::{Partner, PartnerStatus};
@@ -19,6 +21,7 @@ impl FromRequestParts<AppState> for ActivePartner {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)?;
         let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
+        let presented = forewarn_store::credentials::PresentedToken::parse(token).ok_or(ApiError::Unauthenticated)?;
         let now = Timestamp::now();
         let mut conn = state.store.conn().await?;
         let partner =
@@ -40,6 +43,19 @@ impl FromRequestParts<AppState> for ActivePartner {
                 "the agreement of partner {} has expired; renew it with the program",
                 partner.id
             )));
+        }
+        let allow = forewarn_store::partners::ip_allow(&mut conn, &partner.id).await?;
+        if !allow.is_empty() {
+            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            if !peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
+                return Err(ApiError::Forbidden(format!(
+                    "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
+                    partner.id
+                )));
+            }
+        }
+        if let Err(wait) = state.limiter.check(presented.id.as_str()) {
+            return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
         }
         Ok(Self(partner))
     }

@@ -14,6 +14,8 @@ pub enum ApiError {
     NotFound,
     /// A malformed query; the message says what to send.
     BadRequest(String),
+    /// Over the token's rate limit; retry after this many seconds.
+    TooManyRequests(u64),
     /// The request cannot be served in the caller's current state (e.g. a bundle without a registered key).
     Conflict(String),
     /// Something failed on our side; details are in the server log, not the response.
@@ -36,6 +38,7 @@ impl From<forewarn_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry = if let Self::TooManyRequests(secs) = &self { Some(*secs) } else { None };
         let (status, code, message) = match self {
             Self::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
@@ -46,12 +49,22 @@ impl IntoResponse for ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            Self::TooManyRequests(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests with this token; retry in {secs} s"),
+            ),
             Self::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has details".to_owned())
             }
         };
         let body = Json(crate::dto::ErrorBody { error: code, message });
         let mut response = (status, body).into_response();
+        if let Some(secs) = retry {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod delivery;
 pub mod dto;
 mod error;
+pub mod limit;
 pub mod partner_api;
 pub mod webhooks;
 
@@ -40,6 +41,8 @@ pub struct ServerConfig {
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
     pub webhooks: webhooks::WebhookConfig,
+    /// Requests per minute per API token (0: no limit).
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +52,7 @@ impl Default for ServerConfig {
             body_limit: 2 << 20,
             request_timeout: Duration::from_secs(30),
             webhooks: webhooks::WebhookConfig::default(),
+            rate_limit_per_minute: 600,
         }
     }
 }
@@ -70,11 +74,17 @@ pub struct AppState {
     pub store: Store,
     pub program: Arc<Program>,
     pub policies: Arc<delivery::PolicyCache>,
+    pub limiter: Arc<limit::RateLimiter>,
 }
 
 impl AppState {
-    pub fn new(store: Store, program: Program) -> Self {
-        Self { store, program: Arc::new(program), policies: Arc::default() }
+    pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
+        Self {
+            store,
+            program: Arc::new(program),
+            policies: Arc::default(),
+            limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
+        }
     }
 }
 
@@ -114,7 +124,9 @@ pub async fn run(listener: TcpListener, state: AppState, config: &ServerConfig) 
     // The webhook scheduler runs beside the server; it stops with the process.
     let scheduler = tokio::spawn(webhooks::run(state.clone(), config.webhooks.clone()));
     let app = router(state, config);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     scheduler.abort();
     served
 }

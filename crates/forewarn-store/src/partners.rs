@@ -286,6 +286,7 @@ pub async fn rotate(
     conn: &mut AnyConnection,
     partner: &PartnerId,
     overlap: jiff::SignedDuration,
+    expires_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<IssuedToken> {
     let until = now.checked_add(overlap).map_err(|_| StoreError::Refused("the overlap is too long".into()))?;
@@ -297,7 +298,7 @@ pub async fn rotate(
     .bind(partner.as_str())
     .execute(&mut *conn)
     .await?;
-    issue(conn, partner, "rotated", None, now).await
+    issue(conn, partner, "rotated", expires_at, now).await
 }
 
 /// Finds the partner a presented token belongs to, if the token is live. The partner's status is not checked
@@ -342,4 +343,32 @@ pub async fn openpgp_key(conn: &mut AnyConnection, id: &PartnerId) -> Result<Opt
     let row =
         sqlx::query("SELECT openpgp_key FROM partners WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?;
     Ok(row.map(|r| r.try_get::<Option<String>, _>("openpgp_key")).transpose()?.flatten())
+}
+
+/// Sets a partner's IP allow-list (empty: requests from anywhere).
+pub async fn set_ip_allow(
+    conn: &mut AnyConnection,
+    id: &PartnerId,
+    nets: &[forewarn_core::IpNet],
+    now: Timestamp,
+) -> Result<()> {
+    let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
+    let done = sqlx::query("UPDATE partners SET ip_allow = $1, updated_at = $2 WHERE id = $3")
+        .bind(serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
+        .bind(to_db(now))
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound { what: "partner", id: id.to_string() });
+    }
+    Ok(())
+}
+
+pub async fn ip_allow(conn: &mut AnyConnection, id: &PartnerId) -> Result<Vec<forewarn_core::IpNet>> {
+    let row = sqlx::query("SELECT ip_allow FROM partners WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?;
+    let Some(r) = row else { return Ok(Vec::new()) };
+    let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("ip_allow")?)
+        .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
+    list.iter().map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
 }

@@ -193,7 +193,7 @@ async fn partner_status_and_tokens(db: &TestDb) {
         .is_none());
 
     // Rotation with an overlap: both work until the overlap ends, then only the new one.
-    let t2 = partners::rotate(&mut c, &p.id, SignedDuration::from_hours(24), now()).await.unwrap();
+    let t2 = partners::rotate(&mut c, &p.id, SignedDuration::from_hours(24), None, now()).await.unwrap();
     assert!(partners::authenticate(&mut c, &t1.text, now()).await.unwrap().is_some());
     let later = now() + SignedDuration::from_hours(25);
     assert!(partners::authenticate(&mut c, &t1.text, later).await.unwrap().is_none());

@@ -174,6 +174,11 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     if let Some(t) = file.request_timeout_secs {
         config.request_timeout = std::time::Duration::from_secs(t);
     }
+    if let Some(limit) =
+        env("FOREWARN_RATE_LIMIT_PER_MINUTE").and_then(|v| v.parse().ok()).or(file.rate_limit_per_minute)
+    {
+        config.rate_limit_per_minute = limit;
+    }
     let allow_private =
         env("FOREWARN_WEBHOOK_ALLOW_PRIVATE").map(|v| v == "true" || v == "1").or(file.webhook_allow_private);
     config.webhooks.allow_private = allow_private.unwrap_or(false);
@@ -244,7 +249,7 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
         public_url: public_url.unwrap_or_else(|| url.clone()),
         started_at: Timestamp::now(),
     };
-    forewarn_server::run(listener, AppState::new(store.clone(), program), &config)
+    forewarn_server::run(listener, AppState::new(store.clone(), program, &config), &config)
         .await
         .map_err(|e| CliError::Internal(format!("server failed: {e}")))?;
     store.close().await;
@@ -321,7 +326,12 @@ pub enum PartnerCommand {
         id: String,
         #[arg(long, default_value = "0m")]
         overlap: String,
+        /// When the new token stops working (default: never, until rotated).
+        #[arg(long)]
+        expires: Option<String>,
     },
+    /// Restrict the addresses a partner's requests may come from (networks such as 192.0.2.0/24); none: anywhere.
+    AllowIps { id: String, networks: Vec<String> },
 }
 
 pub async fn partner(g: &Globals, command: PartnerCommand) -> CliResult {
@@ -427,13 +437,36 @@ pub async fn partner(g: &Globals, command: PartnerCommand) -> CliResult {
             set_status(g, &id, PartnerStatus::Active, reason.as_deref(), now).await?
         }
         PartnerCommand::Revoke { id, reason } => set_status(g, &id, PartnerStatus::Revoked, Some(&reason), now).await?,
-        PartnerCommand::TokenRotate { id, overlap } => {
+        PartnerCommand::AllowIps { id, networks } => {
             let id = PartnerId::parse(&id)?;
-            let overlap = parse_duration(&overlap)?;
+            let nets = networks.iter().map(|n| forewarn_core::IpNet::parse(n)).collect::<Result<Vec<_>, _>>()?;
             let store = g.open().await?;
             let me = g.actor(&store, Role::ProgramManager).await?;
             let mut tx = store.begin().await?;
-            let token = partners::rotate(&mut tx, &id, overlap, now).await?;
+            partners::set_ip_allow(&mut tx, &id, &nets, now).await?;
+            let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
+            audit::record(&mut tx, now, &staff(&me), "partner.allow-ips", id.as_str(), None, json!({"networks": list}))
+                .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"partner": id.as_str(), "networks": list}));
+            } else if list.is_empty() {
+                println!("Partner {id} may connect from anywhere.");
+            } else {
+                println!("Partner {id} may connect only from {}.", list.join(", "));
+            }
+        }
+        PartnerCommand::TokenRotate { id, overlap, expires } => {
+            let id = PartnerId::parse(&id)?;
+            let overlap = parse_duration(&overlap)?;
+            let expires = expires.as_deref().map(|t| parse_time(t, now)).transpose()?;
+            if expires.is_some_and(|t| t <= now) {
+                return Err(CliError::user("--expires must be in the future"));
+            }
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::ProgramManager).await?;
+            let mut tx = store.begin().await?;
+            let token = partners::rotate(&mut tx, &id, overlap, expires, now).await?;
             audit::record(
                 &mut tx,
                 now,

@@ -43,6 +43,8 @@ pub struct FileConfig {
     /// Send webhooks to private, loopback and link-local addresses too (a lab, a test). Default false; the demo
     /// allows them unless this says otherwise.
     pub webhook_allow_private: Option<bool>,
+    /// Requests per minute per partner API token (bursts of a sixth of it). Default 600; 0 turns the limit off.
+    pub rate_limit_per_minute: Option<u32>,
     /// Seconds between webhook scheduler runs. Default 5.
     pub webhook_interval_secs: Option<u64>,
     /// The base URL partners use to reach this server (behind a TLS proxy: its https URL). Default: the listen

@@ -129,6 +129,9 @@ fn cases(p: &Program) -> Vec<(Vec<String>, &'static str)> {
         (s(&["calendar", "patch-tuesday", "--count", "0"]), "--count"),
         (s(&["calendar", "patch-tuesday", "--timezone", "Mars/Base"]), "not a time zone"),
         (s(&["bench", "policy", "--partners", "0"]), "--partners"),
+        (s(&["partner", "allow-ips", "kestrel-edr", "192.0.2.1/24"]), "host bits set"),
+        (s(&["partner", "allow-ips", "kestrel-edr", "example.com"]), "not an address"),
+        (s(&["partner", "token-rotate", "kestrel-edr", "--expires", "2020-01-01T00:00:00Z"]), "must be in the future"),
     ]
 }
 

@@ -8,8 +8,18 @@ use crate::common::{http, Program};
 
 /// Starts `forewarn demo` on a free port and returns the child and its base URL.
 pub fn start_demo(p: &Program) -> (Child, String, Vec<String>) {
-    let mut child =
-        p.cmd(&["demo", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    start_demo_with(p, &[])
+}
+
+/// The same, with extra environment variables.
+pub fn start_demo_with(p: &Program, env: &[(&str, &str)]) -> (Child, String, Vec<String>) {
+    let mut child = p
+        .cmd(&["demo", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut printed = Vec::new();
     let mut url = None;
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -156,4 +166,31 @@ fn key_rotation_rewraps_and_an_interrupted_rotation_completes_on_the_next_comman
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
     assert!(!dir.join("master.key.next").exists());
     assert!(p.ok(&["history", "--subject", "master-key"]).contains("keys.rotate"));
+}
+
+#[test]
+fn rate_limits_answer_429_with_retry_after_and_allow_lists_hold() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo_with(&p, &[("FOREWARN_RATE_LIMIT_PER_MINUTE", "60")]);
+    let kestrel = token_of(&p, "kestrel-edr");
+    // A burst of 10, then 429 with Retry-After; another token is not affected.
+    for _ in 0..10 {
+        assert_eq!(http(&url, "GET", "/api/v1/me", Some(&kestrel)).0, 200);
+    }
+    let raw = crate::common::http_raw(&url, "/api/v1/me", &kestrel);
+    assert!(raw.starts_with("HTTP/1.1 429"), "{raw}");
+    assert!(raw.to_ascii_lowercase().contains("retry-after: 1"), "{raw}");
+    let bluefen = token_of(&p, "bluefen-network-defense");
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&bluefen)).0, 200);
+
+    // An allow-list that excludes loopback refuses the partner with a message that says why; the right one admits it.
+    p.ok(&["partner", "allow-ips", "bluefen-network-defense", "203.0.113.0/24"]);
+    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&bluefen));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("allow-list"), "{body}");
+    p.ok(&["partner", "allow-ips", "bluefen-network-defense", "203.0.113.0/24", "127.0.0.0/8"]);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&bluefen)).0, 200);
+    p.ok(&["partner", "allow-ips", "bluefen-network-defense"]);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&bluefen)).0, 200);
+    assert!(sigterm(&mut child).success());
 }
