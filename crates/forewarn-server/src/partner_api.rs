@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::auth::ActivePartner;
 use crate::delivery::{copy_for, listing};
+use crate::dto::{
+    AdvisoryCopy, AdvisoryList, ErrorBody, Fingerprint, Links, ListedAdvisory, OpenPgpKey, Upcoming, WebhookDelivery,
+    WebhookInfo, WebhookRegistered, WebhookRequest,
+};
 use crate::{ApiError, AppState};
 
 fn hex(bytes: &[u8]) -> String {
@@ -36,34 +40,19 @@ fn respond(bytes: Vec<u8>, content_type: &'static str) -> Response {
 
 /// The JSON form of a copy.
 pub fn copy_json(c: &Personalised) -> Value {
-    let m = &c.meta;
-    json!({
-        "id": c.advisory_id,
-        "title": m.title,
-        "revision": c.revision,
-        "tlp": "TLP:AMBER+STRICT",
-        "release_at": c.release_at.to_string(),
-        "released": c.released,
-        "cves": m.cves.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
-        "cwe": m.cwe.as_ref().map(|x| json!({"id": x.as_str(), "name": forewarn_render::cwe::name(x.as_str())})),
-        "cvss": m.cvss.as_ref().map(|x| json!({"vector": x.vector(), "base_score": x.base_score(), "severity": x.severity().map(|s| s.as_str())})),
-        "products": m.products.iter().map(|p| json!({"name": p.name, "versions": p.versions})).collect::<Vec<_>>(),
-        "flags": m.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-        "sections": c.sections.iter().map(|(k, b)| (k.as_str().to_owned(), Value::from(b.as_str()))).collect::<serde_json::Map<_, _>>(),
-        "upcoming": c.upcoming.iter().map(|(k, t)| json!({"section": k.as_str(), "visible_from": t.to_string()})).collect::<Vec<_>>(),
-        "attachments": c.attachments.iter().map(|a| json!({"name": a.name, "media_type": a.media_type, "size": a.bytes.len()})).collect::<Vec<_>>(),
-        "history": c.history.iter().map(|h| json!({"at": h.at.to_string(), "summary": h.summary})).collect::<Vec<_>>(),
-        "updated": c.updated().to_string(),
-    })
+    serde_json::to_value(AdvisoryCopy::from(c)).unwrap_or(Value::Null)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     /// Only advisories whose copy changed after this instant (RFC 3339).
     updated_since: Option<String>,
 }
 
 /// Advisories visible to the caller now, each with the sections visible and the schedule of sections to come.
+#[utoipa::path(get, path = "/api/v1/advisories", tag = "partner", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = AdvisoryList), (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
     ActivePartner(partner): ActivePartner,
@@ -79,28 +68,34 @@ pub async fn list(
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
     let policy = s.policies.get(&mut conn).await?;
-    let items: Vec<Value> = listing(&s.store, &mut conn, &policy, &partner, now)
+    let advisories: Vec<ListedAdvisory> = listing(&s.store, &mut conn, &policy, &partner, now)
         .await?
         .into_iter()
         .filter(|l| since.is_none_or(|since| l.updated > since))
         .map(|l| {
-            json!({
-                "id": l.published.advisory.id.as_str(),
-                "title": l.published.outline.meta.title,
-                "release_at": l.published.advisory.release_at.map(|t| t.to_string()),
-                "released": l.published.advisory.release_at.is_some_and(|t| t <= now),
-                "revision": l.published.outline.number,
-                "sections": l.view.visible.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-                "upcoming": l.view.upcoming.iter().map(|(k, t)| json!({"section": k.as_str(), "visible_from": t.to_string()})).collect::<Vec<_>>(),
-                "updated": l.updated.to_string(),
-                "links": {
-                    "self": format!("/api/v1/advisories/{}", l.published.advisory.id),
-                    "csaf": format!("/api/v1/advisories/{}/csaf", l.published.advisory.id),
+            let id = l.published.advisory.id.to_string();
+            ListedAdvisory {
+                title: l.published.outline.meta.title.clone(),
+                release_at: l.published.advisory.release_at.map(|t| t.to_string()),
+                released: l.published.advisory.release_at.is_some_and(|t| t <= now),
+                revision: l.published.outline.number,
+                sections: l.view.visible.iter().map(|k| k.as_str().to_owned()).collect(),
+                upcoming: l
+                    .view
+                    .upcoming
+                    .iter()
+                    .map(|(k, t)| Upcoming { section: k.as_str().to_owned(), visible_from: t.to_string() })
+                    .collect(),
+                updated: l.updated.to_string(),
+                links: Links {
+                    self_: format!("/api/v1/advisories/{id}"),
+                    csaf: format!("/api/v1/advisories/{id}/csaf"),
                 },
-            })
+                id,
+            }
         })
         .collect();
-    let body = json_bytes(&json!({"advisories": items}));
+    let body = json_bytes(&serde_json::to_value(AdvisoryList { advisories }).unwrap_or(Value::Null));
     let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..32]);
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|e| e.trim() == etag))
     {
@@ -149,6 +144,9 @@ async fn deliver(
 }
 
 /// The caller's copy of one advisory, sections as Markdown.
+#[utoipa::path(get, path = "/api/v1/advisories/{id}", tag = "partner", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = AdvisoryCopy), (status = 404, description = "Unknown, or not visible to the caller yet (identical answers)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn get_one(
     State(s): State<AppState>,
     ActivePartner(partner): ActivePartner,
@@ -159,6 +157,9 @@ pub async fn get_one(
 }
 
 /// The caller's copy of one advisory as a CSAF 2.0 document.
+#[utoipa::path(get, path = "/api/v1/advisories/{id}/csaf", tag = "partner", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "A CSAF 2.0 csaf_security_advisory document", content_type = "application/json", body = Object),
+        (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_csaf(
     State(s): State<AppState>,
     ActivePartner(partner): ActivePartner,
@@ -174,6 +175,8 @@ pub async fn get_csaf(
 const FEED: &str = "/.well-known/csaf/tlp-amber/feed-tlp-amber.json";
 
 /// Public: the provider's metadata (CSAF 2.0 section 7.1.7).
+#[utoipa::path(get, path = "/.well-known/csaf/provider-metadata.json", tag = "csaf",
+    responses((status = 200, description = "provider-metadata.json", content_type = "application/json", body = Object)))]
 pub async fn provider_metadata(State(s): State<AppState>) -> Response {
     let base = &s.program.public_url;
     let doc = json!({
@@ -204,6 +207,8 @@ fn doc_path(year: i16, id: &str) -> String {
 }
 
 /// The caller's ROLIE feed: exactly the advisories it may see, `updated` when its copy last changed.
+#[utoipa::path(get, path = "/.well-known/csaf/tlp-amber/feed-tlp-amber.json", tag = "csaf", security(("bearer" = [])),
+    responses((status = 200, description = "A ROLIE feed", content_type = "application/json", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let base = &s.program.public_url;
@@ -245,6 +250,10 @@ pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartn
     Ok(respond(json_bytes(&doc), "application/json"))
 }
 
+/// A document of the feed, or its `.sha256` / `.sha512` / `.asc`.
+#[utoipa::path(get, path = "/.well-known/csaf/tlp-amber/{year}/{file}", tag = "csaf", security(("bearer" = [])),
+    params(("year" = String, Path), ("file" = String, Path, description = "`<name>.json`, or that with `.sha256`, `.sha512` or `.asc` appended")),
+    responses((status = 200, description = "The document, its hash, or its detached OpenPGP signature"), (status = 404, body = ErrorBody)))]
 /// A document of the feed, or its `.sha256` / `.sha512`. The hashes are of exactly the bytes the document URL
 /// serves (the document changes only when the partner's copy does).
 pub async fn feed_document(
@@ -301,6 +310,8 @@ pub async fn feed_document(
 // --- OpenPGP -------------------------------------------------------------------------------------------------------
 
 /// Public: the program's OpenPGP key, at the URL provider-metadata.json names.
+#[utoipa::path(get, path = "/.well-known/csaf/openpgp/{file}", tag = "csaf", params(("file" = String, Path, description = "`<FINGERPRINT>.asc`")),
+    responses((status = 200, description = "Armored OpenPGP public key", content_type = "application/pgp-keys"), (status = 404, body = ErrorBody)))]
 pub async fn program_public_key(State(s): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let key = &s.program.signing_key;
     if file != format!("{}.asc", key.fingerprint()) {
@@ -312,6 +323,9 @@ pub async fn program_public_key(State(s): State<AppState>, Path(file): Path<Stri
     Ok(r)
 }
 
+#[utoipa::path(get, path = "/api/v1/advisories/{id}/bundle", tag = "partner", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "Armored OpenPGP message: signed, encrypted to the caller's key, holding a tar of the CSAF document and visible PoC attachments", content_type = "application/pgp-encrypted"),
+        (status = 409, description = "No OpenPGP key registered", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// The caller's copy as an OpenPGP message signed by the program and encrypted to the caller's registered key:
 /// a tar archive of the CSAF document and, when the PoC is visible, its attachments. 409 without a registered key —
 /// never an unencrypted fallback.
@@ -362,6 +376,8 @@ pub async fn get_bundle(
 }
 
 /// The caller's registered OpenPGP key.
+#[utoipa::path(get, path = "/api/v1/me/openpgp-key", tag = "partner", security(("bearer" = [])),
+    responses((status = 200, body = OpenPgpKey), (status = 404, description = "None registered", body = ErrorBody)))]
 pub async fn get_key(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
     let mut conn = s.store.conn().await?;
     let Some(armored) = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await? else {
@@ -369,9 +385,15 @@ pub async fn get_key(State(s): State<AppState>, ActivePartner(partner): ActivePa
     };
     let fingerprint =
         forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map(|k| k.fingerprint()).unwrap_or_default();
-    Ok(respond(json_bytes(&json!({"fingerprint": fingerprint, "key": armored})), "application/json"))
+    Ok(respond(
+        json_bytes(&serde_json::to_value(OpenPgpKey { fingerprint, key: armored }).unwrap_or(Value::Null)),
+        "application/json",
+    ))
 }
 
+#[utoipa::path(put, path = "/api/v1/me/openpgp-key", tag = "partner", security(("bearer" = [])),
+    request_body(content = String, description = "Armored (or binary) OpenPGP certificate that can encrypt", content_type = "application/pgp-keys"),
+    responses((status = 200, body = Fingerprint), (status = 400, body = ErrorBody)))]
 /// Registers (replaces) the caller's OpenPGP key: an armored or binary certificate that can encrypt.
 pub async fn put_key(
     State(s): State<AppState>,
@@ -394,16 +416,16 @@ pub async fn put_key(
     )
     .await?;
     tx.commit().await.map_err(forewarn_store::StoreError::from)?;
-    Ok(respond(json_bytes(&json!({"fingerprint": key.fingerprint()})), "application/json"))
+    Ok(respond(
+        json_bytes(&serde_json::to_value(Fingerprint { fingerprint: key.fingerprint() }).unwrap_or(Value::Null)),
+        "application/json",
+    ))
 }
 
 // --- Webhook self-service ------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-pub struct WebhookRequest {
-    url: String,
-}
-
+#[utoipa::path(put, path = "/api/v1/me/webhook", tag = "partner", security(("bearer" = [])), request_body = WebhookRequest,
+    responses((status = 200, body = WebhookRegistered), (status = 400, body = ErrorBody)))]
 /// Registers (replaces) the caller's endpoint; answers with the new signing secret, shown this once.
 pub async fn put_webhook(
     State(s): State<AppState>,
@@ -430,10 +452,15 @@ pub async fn put_webhook(
     )
     .await?;
     tx.commit().await.map_err(forewarn_store::StoreError::from)?;
-    Ok(respond(json_bytes(&json!({"url": req.url, "secret": secret})), "application/json"))
+    Ok(respond(
+        json_bytes(&serde_json::to_value(WebhookRegistered { url: req.url, secret }).unwrap_or(Value::Null)),
+        "application/json",
+    ))
 }
 
 /// The caller's endpoint and its recent deliveries.
+#[utoipa::path(get, path = "/api/v1/me/webhook", tag = "partner", security(("bearer" = [])),
+    responses((status = 200, body = WebhookInfo), (status = 404, description = "None registered", body = ErrorBody)))]
 pub async fn get_webhook(
     State(s): State<AppState>,
     ActivePartner(partner): ActivePartner,
@@ -446,15 +473,21 @@ pub async fn get_webhook(
     };
     let log = forewarn_store::webhooks::log(&mut conn, partner.id.as_str(), 100).await?;
     let hint: String = endpoint.secret.chars().take(10).collect();
-    Ok(respond(
-        json_bytes(&json!({
-            "url": endpoint.url,
-            "secret_hint": format!("{hint}…"),
-            "deliveries": log.iter().map(|l| json!({
-                "webhook_id": l.event_id, "type": l.event_type, "advisory_id": l.advisory_id, "state": l.state,
-                "attempted_at": l.at.map(|t| t.to_string()), "status_code": l.status_code, "error": l.error,
-            })).collect::<Vec<_>>(),
-        })),
-        "application/json",
-    ))
+    let info = WebhookInfo {
+        url: endpoint.url.clone(),
+        secret_hint: format!("{hint}…"),
+        deliveries: log
+            .into_iter()
+            .map(|l| WebhookDelivery {
+                webhook_id: l.event_id,
+                type_: l.event_type,
+                advisory_id: l.advisory_id,
+                state: l.state,
+                attempted_at: l.at.map(|t| t.to_string()),
+                status_code: l.status_code,
+                error: l.error,
+            })
+            .collect(),
+    };
+    Ok(respond(json_bytes(&serde_json::to_value(info).unwrap_or(Value::Null)), "application/json"))
 }
