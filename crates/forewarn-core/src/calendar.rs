@@ -63,8 +63,13 @@ impl ReleaseCalendar {
 /// The instant `n` business days (Monday to Friday in `tz`) before `t`, at the same wall-clock time as `t`.
 /// "3 business days before Patch Tuesday 10:00" is the Thursday before, 10:00. Weekend days are skipped and not
 /// counted; a release on a weekend counts back from it the same way. Where that wall-clock time does not exist on
-/// the target day (a daylight-saving gap), the instant just after the gap is used, which always exists.
+/// the target day (a daylight-saving gap), the instant just after the gap is used, which always exists; where it
+/// exists twice (the hour repeated when clocks go back), the later of the two is used: leads restrict, so when in
+/// doubt the later moment. Zero business days is T itself.
 pub fn business_days_before(t: Timestamp, n: u32, tz: &TimeZone) -> Timestamp {
+    if n == 0 {
+        return t;
+    }
     let local = t.to_zoned(tz.clone());
     let time = local.time();
     let mut date = local.date();
@@ -78,7 +83,7 @@ pub fn business_days_before(t: Timestamp, n: u32, tz: &TimeZone) -> Timestamp {
             counted += 1;
         }
     }
-    date.to_datetime(time).to_zoned(tz.clone()).map_or(Timestamp::MIN, |z| z.timestamp())
+    tz.to_ambiguous_zoned(date.to_datetime(time)).later().map_or(Timestamp::MIN, |z| z.timestamp())
 }
 
 /// Whether `t` falls on a Saturday or Sunday in `tz`.
@@ -119,6 +124,10 @@ mod tests {
         assert_eq!(march, ts("2027-03-09T18:00:00Z"));
         let april = cal.release_of_month(2027, 4).unwrap(); // 2027-04-13, PDT
         assert_eq!(business_days_before(april, 5, &cal.tz), ts("2027-04-06T17:00:00Z"));
+        // Sydney, 2 April 2034: 02:00 happens twice when daylight saving ends; zero days is T itself, and a lead
+        // landing in the repeated hour takes the later instant.
+        let sydney = TimeZone::get("Australia/Sydney").unwrap();
+        assert_eq!(business_days_before(ts("2034-04-01T16:00:00Z"), 0, &sydney), ts("2034-04-01T16:00:00Z"));
         // A release on a Saturday counts back from Friday.
         let saturday = ts("2026-12-12T18:00:00Z");
         assert_eq!(business_days_before(saturday, 1, &cal.tz), ts("2026-12-11T18:00:00Z"));

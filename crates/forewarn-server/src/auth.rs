@@ -60,3 +60,58 @@ impl FromRequestParts<AppState> for ActivePartner {
         Ok(Self(partner))
     }
 }
+
+/// The roles an admin endpoint accepts (admin always passes).
+pub trait Roles: Send + Sync + 'static {
+    const ROLES: &'static [forewarn_core::Role];
+}
+
+/// Program managers: partners and policy.
+#[derive(Debug)]
+pub struct ProgramManager;
+impl Roles for ProgramManager {
+    const ROLES: &'static [forewarn_core::Role] = &[forewarn_core::Role::ProgramManager];
+}
+
+/// Auditors and investigators: the records of what was delivered.
+#[derive(Debug)]
+pub struct RecordReader;
+impl Roles for RecordReader {
+    const ROLES: &'static [forewarn_core::Role] = &[forewarn_core::Role::Auditor, forewarn_core::Role::Investigator];
+}
+
+/// A staff user, authenticated by a staff token (`fws_...`), holding one of `R`'s roles. A handler that takes it
+/// cannot run for anyone else: partner tokens are refused with 403, as are staff without the role.
+#[derive(Debug)]
+pub struct Require<R: Roles>(pub forewarn_store::users::StaffUser, pub std::marker::PhantomData<R>);
+
+impl<R: Roles> FromRequestParts<AppState> for Require<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)?;
+        let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
+        if token.starts_with("fw_") {
+            return Err(ApiError::Forbidden("partner tokens cannot use the admin API".into()));
+        }
+        let presented =
+            forewarn_store::credentials::PresentedToken::parse_staff(token).ok_or(ApiError::Unauthenticated)?;
+        let mut conn = state.store.conn().await?;
+        let user = forewarn_store::users::authenticate(&mut conn, token, Timestamp::now())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if !R::ROLES.iter().any(|r| user.roles.allows(*r)) {
+            let names: Vec<&str> = R::ROLES.iter().map(|r| r.as_str()).collect();
+            return Err(ApiError::Forbidden(format!(
+                "user {} ({}) cannot do this; it needs the {} role",
+                user.username,
+                user.roles,
+                names.join(" or ")
+            )));
+        }
+        if let Err(wait) = state.limiter.check(presented.id.as_str()) {
+            return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
+        }
+        Ok(Self(user, std::marker::PhantomData))
+    }
+}

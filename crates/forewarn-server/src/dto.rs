@@ -229,3 +229,105 @@ pub struct WebhookInfo {
     pub secret_hint: String,
     pub deliveries: Vec<WebhookDelivery>,
 }
+
+/// A partner as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminPartner {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub tier: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub status_changed_at: String,
+    pub agreement_expires_at: Option<String>,
+    pub contacts: Vec<String>,
+    pub flags: Vec<String>,
+}
+
+impl From<&Partner> for AdminPartner {
+    fn from(p: &Partner) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            country: p.country.to_string(),
+            tier: p.tier.to_string(),
+            status: p.status.to_string(),
+            status_reason: p.status_reason.clone(),
+            status_changed_at: p.status_changed_at.to_string(),
+            agreement_expires_at: p.agreement_expires_at.map(|t| t.to_string()),
+            contacts: p.contacts.clone(),
+            flags: p.flags.iter().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// Why; kept in the history (never shown to the partner).
+    pub reason: String,
+}
+
+/// One copy delivered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryRecord {
+    pub seq: i64,
+    pub at: String,
+    pub partner: String,
+    pub advisory: String,
+    pub revision: u32,
+    pub sections: Vec<String>,
+    /// `api`, `csaf`, `bundle` or `web`.
+    pub channel: String,
+    /// SHA-256 of the bytes served.
+    pub sha256: String,
+}
+
+impl From<&forewarn_store::deliveries::Delivery> for DeliveryRecord {
+    fn from(d: &forewarn_store::deliveries::Delivery) -> Self {
+        Self {
+            seq: d.seq,
+            at: d.at.to_string(),
+            partner: d.partner_id.clone(),
+            advisory: d.advisory_id.clone(),
+            revision: d.revision,
+            sections: d.sections.clone(),
+            channel: d.channel.clone(),
+            sha256: d.digest.clone(),
+        }
+    }
+}
+
+/// Decisions with their explanations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Explanation {
+    pub partner: String,
+    pub advisory: String,
+    pub at: String,
+    pub release_at: Option<String>,
+    /// One per section: visible_from (or null for never), visible_now, blocked, tier, rules with why and cap.
+    #[schema(value_type = Vec<Object>)]
+    pub decisions: Vec<serde_json::Value>,
+}
+
+/// A decision and its trace as JSON (shared by the admin API and the CLI).
+pub fn decision_json(d: &forewarn_policy::Decision, now: jiff::Timestamp) -> serde_json::Value {
+    use forewarn_policy::Visibility;
+    serde_json::json!({
+        "section": d.section.as_str(),
+        "visible_from": d.visibility.time().map(|t| t.to_string()),
+        "visible_now": d.visibility.is_visible_at(now),
+        "blocked": d.blocker.as_ref().map(|b| b.describe()),
+        "tier": {"name": d.tier.as_str(), "lead": d.tier_lead.to_string(), "visible_from": d.tier_visibility.time().map(|t| t.to_string())},
+        "rules": d.rules.iter().map(|r| serde_json::json!({
+            "id": r.id,
+            "description": r.description,
+            "matched": r.matched,
+            "why": r.why,
+            "cap": r.cap.map(|c| c.to_string()),
+            "cap_from": r.cap_visibility.and_then(|v| v.time()).map(|t| t.to_string()),
+            "cap_never": r.cap_visibility == Some(Visibility::Never),
+        })).collect::<Vec<_>>(),
+        "agreement_ends": d.agreement_ends.map(|t| t.to_string()),
+    })
+}

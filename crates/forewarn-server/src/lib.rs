@@ -8,6 +8,7 @@
 //! - JSON shapes live here (`dto`); the domain types in `forewarn-core` are not serializable.
 //! - Error responses never include advisory content.
 
+pub mod admin;
 pub mod auth;
 pub mod delivery;
 pub mod dto;
@@ -100,6 +101,11 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/v1/advisories/{id}/bundle", get(partner_api::get_bundle))
         .route("/api/v1/me/openpgp-key", get(partner_api::get_key).put(partner_api::put_key))
         .route("/api/v1/me/webhook", get(partner_api::get_webhook).put(partner_api::put_webhook))
+        .route("/api/v1/admin/partners", get(admin::list_partners))
+        .route("/api/v1/admin/partners/{id}/suspend", axum::routing::post(admin::suspend))
+        .route("/api/v1/admin/partners/{id}/reinstate", axum::routing::post(admin::reinstate))
+        .route("/api/v1/admin/deliveries", get(admin::deliveries))
+        .route("/api/v1/admin/advisories/{id}/explain", get(admin::explain))
         .route("/.well-known/csaf/openpgp/{file}", get(partner_api::program_public_key))
         .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
         .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
@@ -189,6 +195,7 @@ async fn not_found() -> ApiError {
         partner_api::list, partner_api::get_one, partner_api::get_csaf, partner_api::get_bundle,
         partner_api::get_key, partner_api::put_key, partner_api::get_webhook, partner_api::put_webhook,
         partner_api::provider_metadata, partner_api::feed, partner_api::feed_document, partner_api::program_public_key,
+        admin::list_partners, admin::suspend, admin::reinstate, admin::deliveries, admin::explain,
     ),
     modifiers(&BearerAuth),
 )]

@@ -26,13 +26,23 @@ pub struct IssuedToken {
     pub secret_hash: [u8; 32],
 }
 
+/// A partner API token, `fw_<id>_<secret>`.
 pub fn issue_token() -> Result<IssuedToken, CryptoError> {
+    issue_with_prefix("fw")
+}
+
+/// A staff API token, `fws_<id>_<secret>`: a different prefix, so that neither kind is mistaken for the other.
+pub fn issue_staff_token() -> Result<IssuedToken, CryptoError> {
+    issue_with_prefix("fws")
+}
+
+fn issue_with_prefix(prefix: &str) -> Result<IssuedToken, CryptoError> {
     let id_bytes: [u8; 6] = random_bytes()?;
     let id_hex: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
     let id = TokenId::parse(&id_hex).map_err(|_| CryptoError::Random)?;
     let secret: Zeroizing<[u8; 32]> = Zeroizing::new(random_bytes()?);
     let secret_text = Zeroizing::new(URL_SAFE_NO_PAD.encode(secret.as_slice()));
-    let text = Zeroizing::new(format!("fw_{id_hex}_{}", secret_text.as_str()));
+    let text = Zeroizing::new(format!("{prefix}_{id_hex}_{}", secret_text.as_str()));
     Ok(IssuedToken { id, secret_hash: hash_secret(&secret_text), text })
 }
 
@@ -48,9 +58,19 @@ pub struct PresentedToken {
 }
 
 impl PresentedToken {
-    /// Splits `fw_<id>_<secret>`. `None` for anything else; the caller answers 401 without saying why.
+    /// Splits a partner token `fw_<id>_<secret>`. `None` for anything else; the caller answers 401 without saying
+    /// why.
     pub fn parse(text: &str) -> Option<Self> {
-        let rest = text.strip_prefix("fw_")?;
+        Self::parse_with_prefix(text, "fw_")
+    }
+
+    /// Splits a staff token `fws_<id>_<secret>`.
+    pub fn parse_staff(text: &str) -> Option<Self> {
+        Self::parse_with_prefix(text, "fws_")
+    }
+
+    fn parse_with_prefix(text: &str, prefix: &str) -> Option<Self> {
+        let rest = text.strip_prefix(prefix)?;
         let (id, secret) = rest.split_once('_')?;
         let id = TokenId::parse(id).ok()?;
         if secret.len() != 43 || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {

@@ -111,3 +111,49 @@ pub async fn verify_login(conn: &mut AnyConnection, username: &str, password: &s
         _ => Ok(None),
     }
 }
+
+/// Issues an API token for a staff user (for the admin endpoints). The returned text is the only copy.
+pub async fn issue_token(
+    conn: &mut AnyConnection,
+    username: &Username,
+    label: &str,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<crate::credentials::IssuedToken> {
+    let user = get(conn, username).await?;
+    if user.disabled_at.is_some() {
+        return Err(StoreError::Refused(format!("user {username} is disabled")));
+    }
+    let token = crate::credentials::issue_staff_token()?;
+    sqlx::query(
+        "INSERT INTO staff_tokens (id, username, secret_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token.id.as_str())
+    .bind(username.as_str())
+    .bind(token.secret_hash.to_vec())
+    .bind(label)
+    .bind(to_db(now))
+    .bind(expires_at.map(to_db))
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// The enabled staff user a presented staff token belongs to, if the token is live.
+pub async fn authenticate(conn: &mut AnyConnection, token: &str, now: Timestamp) -> Result<Option<StaffUser>> {
+    let Some(presented) = crate::credentials::PresentedToken::parse_staff(token) else { return Ok(None) };
+    let row = sqlx::query("SELECT username, secret_hash, expires_at, revoked_at FROM staff_tokens WHERE id = $1")
+        .bind(presented.id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let hash: Vec<u8> = row.try_get("secret_hash")?;
+    let live = row.try_get::<Option<i64>, _>("revoked_at")?.is_none()
+        && opt_from_db(row.try_get("expires_at")?)?.is_none_or(|t| now < t);
+    if !presented.matches(&hash) || !live {
+        return Ok(None);
+    }
+    let name =
+        Username::parse(&row.try_get::<String, _>("username")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(find(conn, &name).await?.filter(|u| u.disabled_at.is_none()))
+}

@@ -907,6 +907,14 @@ pub enum UserCommand {
     List,
     /// Disable a staff user.
     Disable { username: String },
+    /// Issue an API token for the admin API (`fws_...`, shown once). Admins may issue for anyone, others for themselves.
+    Token {
+        username: String,
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }
 
 pub async fn user(g: &Globals, command: UserCommand) -> CliResult {
@@ -961,6 +969,44 @@ pub async fn user(g: &Globals, command: UserCommand) -> CliResult {
                     })
                     .collect();
                 print_table(&["USER", "NAME", "ROLES", "STATE"], &rows);
+            }
+        }
+        UserCommand::Token { username, expires, label } => {
+            let username = Username::parse(&username)?;
+            let expires = expires.as_deref().map(|t| parse_time(t, now)).transpose()?;
+            if expires.is_some_and(|t| t <= now) {
+                return Err(CliError::user("--expires must be in the future"));
+            }
+            let store = g.open().await?;
+            let me = g
+                .actor(&store, Role::Author)
+                .await
+                .or(g.actor(&store, Role::Auditor).await)
+                .or(g.actor(&store, Role::Investigator).await)
+                .or(g.actor(&store, Role::ProgramManager).await)
+                .or(g.actor(&store, Role::Approver).await)?;
+            if me.username != username && !me.roles.allows(Role::Admin) {
+                return Err(CliError::user(format!(
+                    "only an admin can issue a token for {username}; act as yourself or ask an admin"
+                )));
+            }
+            let mut tx = store.begin().await?;
+            let token = users::issue_token(&mut tx, &username, &label, expires, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                &staff(&me),
+                "user.token",
+                username.as_str(),
+                None,
+                json!({"token": token.id.as_str(), "label": label}),
+            )
+            .await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(&json!({"username": username.as_str(), "token": token.text.as_str()}));
+            } else {
+                println!("Admin API token for {username} (shown once): {}", token.text.as_str());
             }
         }
         UserCommand::Disable { username } => {

@@ -128,6 +128,18 @@ impl Globals {
     /// The staff member the command acts as (`--as`, `FOREWARN_USER`, default `admin`), checked to exist, be
     /// enabled and hold `role` (or admin).
     pub async fn actor(&self, store: &Store, role: Role) -> CliResult<StaffUser> {
+        let user = self.me(store).await?;
+        if !user.roles.allows(role) {
+            return Err(CliError::user(format!(
+                "user {} ({}) cannot do this; it needs the {role} role",
+                user.username, user.roles
+            )));
+        }
+        Ok(user)
+    }
+
+    /// The staff member the command acts as, checked to exist and be enabled, whatever its roles.
+    pub async fn me(&self, store: &Store) -> CliResult<StaffUser> {
         let name = Username::parse(&self.actor)?;
         let mut conn = store.conn().await?;
         let user = users::find(&mut conn, &name).await?.ok_or_else(|| {
@@ -137,12 +149,6 @@ impl Globals {
         })?;
         if user.disabled_at.is_some() {
             return Err(CliError::user(format!("user {name} is disabled")));
-        }
-        if !user.roles.allows(role) {
-            return Err(CliError::user(format!(
-                "user {name} ({}) cannot do this; it needs the {role} role",
-                user.roles
-            )));
         }
         Ok(user)
     }

@@ -13,7 +13,7 @@ use forewarn_store::partners::{self, PartnerFilter};
 use forewarn_store::{policies, tiers, AnyConnection, Store};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::context::Globals;
 use crate::errors::{CliError, CliResult};
@@ -140,26 +140,6 @@ fn visibility_text(v: Visibility, tz: &TimeZone) -> String {
     }
 }
 
-fn decision_json(d: &Decision, now: Timestamp) -> Value {
-    json!({
-        "section": d.section.as_str(),
-        "visible_from": d.visibility.time().map(|t| t.to_string()),
-        "visible_now": d.visibility.is_visible_at(now),
-        "blocked": d.blocker.as_ref().map(|b| b.describe()),
-        "tier": {"name": d.tier.as_str(), "lead": d.tier_lead.to_string(), "visible_from": d.tier_visibility.time().map(|t| t.to_string())},
-        "rules": d.rules.iter().map(|r| json!({
-            "id": r.id,
-            "description": r.description,
-            "matched": r.matched,
-            "why": r.why,
-            "cap": r.cap.map(|c| c.to_string()),
-            "cap_from": r.cap_visibility.and_then(|v| v.time()).map(|t| t.to_string()),
-            "cap_never": r.cap_visibility == Some(Visibility::Never),
-        })).collect::<Vec<_>>(),
-        "agreement_ends": d.agreement_ends.map(|t| t.to_string()),
-    })
-}
-
 fn at_or_now(at: Option<&str>) -> CliResult<Timestamp> {
     let now = Timestamp::now();
     at.map_or(Ok(now), |a| parse_time(a, now))
@@ -273,7 +253,7 @@ pub async fn policy(g: &Globals, command: PolicyCommand) -> CliResult {
                     "partner": p.id.as_str(), "advisory": advisory_id.as_str(), "at": now.to_string(),
                     "release_at": loaded.advisory.release_at.map(|t| t.to_string()),
                     "policy": {"version": stored.version, "sha256": stored.sha256},
-                    "decisions": decisions.iter().map(|d| decision_json(d, now)).collect::<Vec<_>>(),
+                    "decisions": decisions.iter().map(|d| forewarn_server::dto::decision_json(d, now)).collect::<Vec<_>>(),
                 }));
             } else {
                 print_explanation(&policy, &stored, &p, &loaded, &decisions, now);

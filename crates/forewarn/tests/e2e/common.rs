@@ -205,3 +205,8 @@ pub fn http_raw(base: &str, path: &str, token: &str) -> String {
     s.read_to_string(&mut raw).unwrap();
     raw
 }
+
+/// A POST with a bearer token and a body; returns (status, body).
+pub fn http_post(base: &str, path: &str, token: &str, body: &[u8]) -> (u16, String) {
+    http_send(base, "POST", path, token, body)
+}

@@ -194,3 +194,67 @@ fn rate_limits_answer_429_with_retry_after_and_allow_lists_hold() {
     assert_eq!(http(&url, "GET", "/api/v1/me", Some(&bluefen)).0, 200);
     assert!(sigterm(&mut child).success());
 }
+
+#[test]
+fn the_admin_api_takes_staff_tokens_with_roles_and_never_partner_tokens() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let token_for = |user: &str| {
+        let out: serde_json::Value =
+            serde_json::from_str(&p.ok(&["--as", user, "user", "token", user, "--output", "json"])).unwrap();
+        out["token"].as_str().unwrap().to_owned()
+    };
+    let priya = token_for("priya");
+    let audrey = token_for("audrey");
+    assert!(priya.starts_with("fws_"));
+    let partner = token_of(&p, "kestrel-edr");
+
+    assert_eq!(http(&url, "GET", "/api/v1/admin/partners", None).0, 401);
+    let (status, body) = http(&url, "GET", "/api/v1/admin/partners", Some(&partner));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("partner tokens cannot use the admin API"));
+    let (status, body) = http(&url, "GET", "/api/v1/admin/partners", Some(&priya));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kestrel-edr") && body.contains("polder-signal-security"));
+    // A staff token is not a partner token either.
+    assert_eq!(http(&url, "GET", "/api/v1/advisories", Some(&priya)).0, 401);
+
+    // Roles hold: the auditor reads deliveries but cannot suspend.
+    let (status, body) =
+        crate::common::http_post(&url, "/api/v1/admin/partners/kestrel-edr/suspend", &audrey, br#"{"reason": "x"}"#);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("program-manager"), "{body}");
+    assert_eq!(http(&url, "GET", "/api/v1/admin/deliveries", Some(&audrey)).0, 200);
+    assert_eq!(http(&url, "GET", "/api/v1/admin/deliveries", Some(&priya)).0, 403);
+
+    // Suspension through the API holds from the partner's next request, and is in the history.
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&partner)).0, 200);
+    let (status, body) = crate::common::http_post(
+        &url,
+        "/api/v1/admin/partners/kestrel-edr/suspend",
+        &priya,
+        br#"{"reason": "leak investigation"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&partner)).0, 403);
+    assert!(p.ok(&["history", "--subject", "kestrel-edr"]).contains("staff:priya"));
+    assert_eq!(crate::common::http_post(&url, "/api/v1/admin/partners/kestrel-edr/reinstate", &priya, b"").0, 200);
+    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&partner)).0, 200);
+    assert_eq!(crate::common::http_post(&url, "/api/v1/admin/partners/nobody-here/reinstate", &priya, b"").0, 404);
+
+    // Explanations through the API match the CLI's.
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let (status, body) = http(
+        &url,
+        "GET",
+        &format!("/api/v1/admin/advisories/ADV-{year}-0002/explain?partner=hanshan-antivirus"),
+        Some(&priya),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("reporting-obligation") && body.contains("RMSV"), "{body}");
+
+    // A disabled user's token stops working.
+    p.ok(&["user", "disable", "priya"]);
+    assert_eq!(http(&url, "GET", "/api/v1/admin/partners", Some(&priya)).0, 401);
+    assert!(sigterm(&mut child).success());
+}
