@@ -1202,6 +1202,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         advisories: usize,
     },
+    /// Seed a data directory for the release-burst benchmark: PARTNERS partners (tokens in bench-tokens.txt) and
+    /// ADVISORIES advisories, all released an hour ago.
+    Seed {
+        #[arg(long, default_value_t = 5000)]
+        partners: usize,
+        #[arg(long, default_value_t = 50)]
+        advisories: usize,
+    },
     /// Commit `count` history events one transaction each, printing `ack N` after each commit returns.
     Writes {
         #[arg(long, default_value_t = 1000)]
@@ -1216,6 +1224,12 @@ pub async fn bench(g: &Globals, command: BenchCommand) -> CliResult {
                 return Err(CliError::user("--partners must be 1-1000000 and --advisories 1-100000"));
             }
             return crate::policy_cmd::bench_policy(partners, advisories);
+        }
+        BenchCommand::Seed { partners, advisories } => {
+            if partners == 0 || advisories == 0 || partners > 100_000 || advisories > 10_000 {
+                return Err(CliError::user("--partners must be 1-100000 and --advisories 1-10000"));
+            }
+            return crate::demo::seed_bench(g, partners, advisories).await;
         }
         BenchCommand::Writes { count } => count,
     };

@@ -283,3 +283,64 @@ async fn seed(g: &Globals) -> CliResult {
     store.close().await;
     Ok(())
 }
+
+/// The release-burst benchmark's program: `partners` partners in twelve countries across the three tiers, and
+/// `advisories` advisories (the demo's texts, cycled) approved and released an hour ago, so that everything becomes
+/// visible at once. Tokens go to `bench-tokens.txt` (`<partner> <token>` per line).
+pub async fn seed_bench(g: &Globals, partner_count: usize, advisory_count: usize) -> CliResult {
+    if g.is_initialised() {
+        return Err(CliError::user(format!(
+            "{} is already initialised; seed a new data directory",
+            g.data_dir.display()
+        )));
+    }
+    let started = std::time::Instant::now();
+    let init = commands::initialise(g, "admin").await?;
+    let store = init.store;
+    let key = store.master_key()?;
+    let now = Timestamp::now();
+    let h = SignedDuration::from_hours;
+    let mut tx = store.begin().await?;
+    let approver = Username::parse("bench-approver")?;
+    users::insert(&mut tx, &approver, "Bench approver", Roles::from_slice(&[Role::Approver]), "-", now).await?;
+    let countries = ["US", "DE", "JP", "GB", "FR", "CN", "IN", "KR", "SG", "BR", "AU", "IL"];
+    let tiers = ["validate", "ans", "entry"];
+    let mut tokens = String::new();
+    for i in 0..partner_count {
+        let new = NewPartner::new(
+            &format!("Bench Partner {i}"),
+            None,
+            countries[i % countries.len()],
+            tiers[i % 3],
+            &[],
+            &[],
+        )?;
+        let p = partners::insert(&mut tx, &new, now).await?;
+        let token = partners::issue(&mut tx, &p.id, "bench", None, now).await?;
+        tokens.push_str(&format!("{} {}\n", p.id, token.text.as_str()));
+    }
+    for j in 0..advisory_count {
+        let content = crate::advisory_file::parse(ADVISORIES[j % ADVISORIES.len()], "bench advisory", |rel| {
+            POCS.iter()
+                .find(|(p, _)| *p == rel)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| CliError::Internal(format!("{rel} missing")))
+        })?;
+        let id = forewarn_core::AdvisoryId::parse(&format!("BENCH-{j:05}"))?;
+        let created = now - h(240);
+        advisories::create(&mut tx, key, Some(id.clone()), &content, &init.admin, created).await?;
+        let mut a = advisories::approve(&mut tx, &id, &approver, created + h(1)).await?;
+        a.schedule(now - h(1), None, created + h(1))?;
+        advisories::save_lifecycle(&mut tx, &a).await?;
+    }
+    tx.commit().await?;
+    let path = g.data_dir.join("bench-tokens.txt");
+    std::fs::write(&path, tokens).map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))?;
+    println!(
+        "Seeded {partner_count} partners and {advisory_count} released advisories in {:.1} s; tokens in {}",
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    store.close().await;
+    Ok(())
+}

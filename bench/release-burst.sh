@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Release-burst benchmark: PARTNERS partners x ADVISORIES advisories become visible at once, and every partner
+# fetches its CSAF documents with concurrent clients on loopback (wrk). Then nginx serves the same number of
+# pre-written static files of the same size, on the same machine, with the same client, in the same run.
+# Prints requests/s, p50/p99 latency and peak RSS of each. Needs wrk and nginx (Debian packages; installed if
+# missing). Usage: bench/release-burst.sh   (env: PARTNERS=5000 ADVISORIES=50 DURATION=20s CONNECTIONS=64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+P=${PARTNERS:-5000}
+A=${ADVISORIES:-50}
+D=${DURATION:-20s}
+C=${CONNECTIONS:-64}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/forewarn-target}"
+command -v wrk >/dev/null && command -v nginx >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null
+}
+cargo build --release -q
+FW="$CARGO_TARGET_DIR/release/forewarn"
+work="$(mktemp -d)"
+trap 'kill ${fw_pid:-} ${ng_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+
+"$FW" --data-dir "$work/data" bench seed --partners "$P" --advisories "$A"
+# Every (token, document) pair: each partner fetches each advisory's CSAF document.
+awk -v a="$A" '{ for (j = 0; j < a; j++) printf "%s /api/v1/advisories/BENCH-%05d/csaf\n", $2, j }' \
+    "$work/data/bench-tokens.txt" > "$work/pairs.txt"
+cat > "$work/pairs.lua" <<'LUA'
+local pairs_ = {}
+for line in io.lines(os.getenv("PAIRS")) do
+  local t, p = line:match("(%S+) (%S+)")
+  pairs_[#pairs_ + 1] = { t, p }
+end
+local i = 0
+function init(args) i = math.random(#pairs_) end
+function request()
+  i = i % #pairs_ + 1
+  local e = pairs_[i]
+  return wrk.format("GET", e[2], { ["Authorization"] = "Bearer " .. e[1] })
+end
+LUA
+
+FOREWARN_LOG=warn FOREWARN_RATE_LIMIT_PER_MINUTE=0 "$FW" --data-dir "$work/data" serve --listen 127.0.0.1:18900 >/dev/null 2>&1 &
+fw_pid=$!
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18900/healthz >/dev/null && break; sleep 0.2; done
+# Average document size, for the static files.
+size=$(head -n 50 "$work/pairs.txt" | while read -r t p; do curl -sf -H "Authorization: Bearer $t" "http://127.0.0.1:18900$p" | wc -c; done | awk '{ s += $1 } END { printf "%d", s / NR }')
+echo "== forewarn: $P partners x $A advisories, $(wc -l < "$work/pairs.txt") documents of ~$size bytes, $C connections, $D"
+PAIRS="$work/pairs.txt" wrk -t2 -c"$C" -d"$D" --latency -s "$work/pairs.lua" http://127.0.0.1:18900 | tee "$work/fw.txt" | grep -E 'Requests/sec|Non-2xx| 50%| 99%'
+echo "peak RSS: $(awk '/VmHWM/ { print $2, $3 }' /proc/$fw_pid/status)"
+kill "$fw_pid"; wait "$fw_pid" 2>/dev/null || true
+
+# The same number of static files of the same size, served by nginx.
+python3 - "$work" "$P" "$A" "$size" <<'PY'
+import os, sys
+work, p, a, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+blob = os.urandom(size)
+with open(f"{work}/static-pairs.txt", "w") as pairs:
+    for i in range(p):
+        os.makedirs(f"{work}/static/p{i}")
+        for j in range(a):
+            with open(f"{work}/static/p{i}/{j}.json", "wb") as f:
+                f.write(blob)
+            pairs.write(f"x /p{i}/{j}.json\n")
+PY
+chmod 755 "$work"
+chmod -R a+rX "$work/static"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    server { listen 127.0.0.1:18901; root $work/static; }
+}
+CONF
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+ng_pid=$!
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18901/p0/0.json >/dev/null && break; sleep 0.2; done
+echo "== nginx: the same number of static files of $size bytes, $C connections, $D"
+PAIRS="$work/static-pairs.txt" wrk -t2 -c"$C" -d"$D" --latency -s "$work/pairs.lua" http://127.0.0.1:18901 | tee "$work/ng.txt" | grep -E 'Requests/sec|Non-2xx| 50%| 99%'
+rss=0; for pid in $(pgrep -f "nginx -c $work/nginx.conf") $(pgrep -P "$ng_pid"); do r=$(awk '/VmHWM/ { print $2 }' /proc/$pid/status 2>/dev/null || echo 0); rss=$((rss + r)); done
+echo "peak RSS (all nginx processes): $rss kB"
