@@ -15,6 +15,7 @@ pub mod dto;
 mod error;
 pub mod limit;
 pub mod partner_api;
+pub mod recorder;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -76,11 +77,14 @@ pub struct AppState {
     pub program: Arc<Program>,
     pub policies: Arc<delivery::PolicyCache>,
     pub limiter: Arc<limit::RateLimiter>,
+    pub recorder: recorder::Recorder,
 }
 
 impl AppState {
+    /// Must be called inside a Tokio runtime: it starts the delivery recorder.
     pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
         Self {
+            recorder: recorder::Recorder::start(store.clone()),
             store,
             program: Arc::new(program),
             policies: Arc::default(),

@@ -5,9 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use forewarn_core::{AdvisoryId, PartnerId, SectionKind};
+use forewarn_core::{AdvisoryId, PartnerId};
 use forewarn_render::{csaf, Personalised};
-use forewarn_store::deliveries::{self, Channel, NewDelivery};
+use forewarn_store::deliveries::Channel;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -108,7 +108,9 @@ pub async fn list(
     Ok(r)
 }
 
-/// Renders a copy with `render`, records its delivery, and returns the bytes; 404 when the copy does not exist.
+/// Renders a copy with `render`, records its delivery durably, and only then returns the bytes; 404 when the copy
+/// does not exist. The view is decided on a read connection; the record is group-committed (`recorder`), and the
+/// caller waits for its own record to be durable before anything is sent.
 async fn deliver(
     s: &AppState,
     partner: &forewarn_core::Partner,
@@ -117,29 +119,25 @@ async fn deliver(
     render: impl FnOnce(&Personalised) -> Result<Vec<u8>, ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
     let now = Timestamp::now();
-    let mut tx = s.store.begin().await?;
-    let policy = s.policies.get(&mut tx).await?;
-    let copy = copy_for(&s.store, &mut tx, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
-    // A rendering failure drops the transaction: nothing is recorded for a copy that was not made.
+    let mut conn = s.store.conn().await?;
+    let policy = s.policies.get(&mut conn).await?;
+    let copy = copy_for(&s.store, &mut conn, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    drop(conn);
+    // A rendering failure records nothing: no copy was made.
     let bytes = render(&copy)?;
-    let sections: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
-    let advisory = AdvisoryId::parse(&copy.advisory_id).map_err(|_| ApiError::Internal)?;
-    let partner_id = PartnerId::parse(&copy.partner_id).map_err(|_| ApiError::Internal)?;
-    let digest = hex(&Sha256::digest(&bytes));
-    deliveries::record(
-        &mut tx,
-        NewDelivery {
-            at: now,
-            partner: &partner_id,
-            advisory: &advisory,
-            revision: copy.revision,
-            sections: &sections,
-            channel,
-            digest: &digest,
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(forewarn_store::StoreError::from)?;
+    let record = crate::recorder::Record {
+        at: now,
+        partner: PartnerId::parse(&copy.partner_id).map_err(|_| ApiError::Internal)?,
+        advisory: AdvisoryId::parse(&copy.advisory_id).map_err(|_| ApiError::Internal)?,
+        revision: copy.revision,
+        sections: copy.sections.iter().map(|(k, _)| *k).collect(),
+        channel,
+        digest: hex(&Sha256::digest(&bytes)),
+    };
+    s.recorder.record(record).await.map_err(|e| {
+        tracing::error!(error = %e, "a delivery could not be recorded; the copy is not sent");
+        ApiError::Internal
+    })?;
     Ok(bytes)
 }
 
