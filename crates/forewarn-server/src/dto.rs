@@ -198,7 +198,7 @@ pub struct Fingerprint {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WebhookRequest {
-    /// `http://...` (https is not supported yet).
+    /// `https://...` (or `http://...`).
     pub url: String,
 }
 

@@ -35,6 +35,8 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Retries stop this long after the event was created.
     pub give_up_after: SignedDuration,
+    /// PEM certificates trusted for https endpoints besides the public web PKI roots (a partner's private CA).
+    pub extra_ca_pem: Option<String>,
 }
 
 impl Default for WebhookConfig {
@@ -44,6 +46,7 @@ impl Default for WebhookConfig {
             allow_private: false,
             timeout: Duration::from_secs(10),
             give_up_after: SignedDuration::from_hours(24),
+            extra_ca_pem: None,
         }
     }
 }
@@ -97,9 +100,8 @@ fn is_public(ip: IpAddr) -> bool {
 pub fn check_url(url: &str) -> Result<hyper::Uri, String> {
     let uri: hyper::Uri = url.parse().map_err(|_| "the webhook URL is not a URL".to_owned())?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err("https endpoints are not supported by this version yet; use http behind your own TLS terminator, or wait for the release that adds it".into()),
-        _ => return Err("the webhook URL must start with http://".into()),
+        Some("http" | "https") => {}
+        _ => return Err("the webhook URL must start with https:// (or http://)".into()),
     }
     if url.len() > 2000
         || uri.host().is_none_or(str::is_empty)
@@ -110,58 +112,125 @@ pub fn check_url(url: &str) -> Result<hyper::Uri, String> {
     Ok(uri)
 }
 
-/// Resolves the endpoint and picks an address it may be sent to.
-async fn resolve(uri: &hyper::Uri, allow_private: bool) -> Result<SocketAddr, String> {
-    let host = uri.host().ok_or("no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
-    addrs
-        .into_iter()
-        .find(|a| allow_private || is_public(a.ip()))
-        .ok_or_else(|| format!("{host} resolves only to private, loopback or link-local addresses, which are refused"))
+/// Resolves endpoint names for the HTTP connector, keeping only the addresses webhooks may go to, so that the
+/// address checked is the address connected to (no second lookup for a rebinding to exploit).
+#[derive(Debug, Clone)]
+struct CheckedResolver {
+    allow_private: bool,
 }
 
-/// Sends one event; returns the attempt's outcome.
-pub async fn send(endpoint: &webhooks::Endpoint, e: &Event, config: &WebhookConfig) -> Attempt {
-    let started = std::time::Instant::now();
-    let at = Timestamp::now();
-    let outcome = async {
-        let uri = check_url(&endpoint.url)?;
-        let addr = resolve(&uri, config.allow_private).await?;
-        let timestamp = at.as_second();
-        let body = e.payload.clone().into_bytes();
-        let signature = sign(&endpoint.secret, &e.id, timestamp, &body).ok_or("the stored secret is malformed")?;
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        // Connect to the checked address, not to a second lookup of the name.
-        let target: hyper::Uri = format!("http://{addr}{path}").parse().map_err(|_| "bad target")?;
-        let request = hyper::Request::post(target)
-            .header(hyper::header::HOST, uri.authority().map_or("", |a| a.as_str()))
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::USER_AGENT, concat!("forewarn/", env!("CARGO_PKG_VERSION")))
-            .header("webhook-id", &e.id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http::<Full<Bytes>>();
-        // Redirects are not followed: the legacy client does not follow them, and a 3xx counts as a failure.
-        let response = tokio::time::timeout(config.timeout, client.request(request))
-            .await
-            .map_err(|_| format!("no answer within {} s", config.timeout.as_secs()))?
-            .map_err(|e| format!("request failed: {e}"))?;
-        let status = response.status().as_u16();
-        let _ = tokio::time::timeout(config.timeout, response.into_body().collect()).await;
-        Ok::<u16, String>(status)
+impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for CheckedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
     }
-    .await;
-    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    match outcome {
-        Ok(code) => Attempt { at, status_code: Some(code), error: None, duration_ms },
-        Err(error) => Attempt { at, status_code: None, error: Some(error), duration_ms },
+
+    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        let allow = self.allow_private;
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.filter(|a| allow || is_public(a.ip())).collect();
+            if addrs.is_empty() {
+                return Err(std::io::Error::other(format!(
+                    "{} resolves only to private, loopback or link-local addresses, which are refused",
+                    name.as_str()
+                )));
+            }
+            Ok(addrs.into_iter())
+        })
+    }
+}
+
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<CheckedResolver>>;
+
+/// Sends webhooks over http or https (rustls with ring; the web PKI roots, plus an optional extra CA).
+#[derive(Debug, Clone)]
+pub struct Sender {
+    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    config: WebhookConfig,
+}
+
+impl Sender {
+    pub fn new(config: WebhookConfig) -> Result<Self, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = &config.extra_ca_pem {
+            for cert in rustls_pemfile::certs(&mut pem.as_bytes()) {
+                let cert = cert.map_err(|e| format!("the extra webhook CA is not PEM: {e}"))?;
+                roots.add(cert).map_err(|e| format!("the extra webhook CA is not usable: {e}"))?;
+            }
+        }
+        let tls =
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(CheckedResolver {
+            allow_private: config.allow_private,
+        });
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(config.timeout));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        Ok(Self { client, config })
+    }
+
+    /// Sends one event; returns the attempt's outcome.
+    pub async fn send(&self, endpoint: &webhooks::Endpoint, e: &Event) -> Attempt {
+        let started = std::time::Instant::now();
+        let at = Timestamp::now();
+        let config = &self.config;
+        let outcome = async {
+            let uri = check_url(&endpoint.url)?;
+            // An address literal bypasses the resolver: check it here.
+            let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+            if let Ok(ip) = host.parse::<IpAddr>() {
+                if !config.allow_private && !is_public(ip) {
+                    return Err(format!("{ip} is a private, loopback or link-local address, which is refused"));
+                }
+            }
+            let timestamp = at.as_second();
+            let body = e.payload.clone().into_bytes();
+            let signature = sign(&endpoint.secret, &e.id, timestamp, &body).ok_or("the stored secret is malformed")?;
+            let request = hyper::Request::post(uri)
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .header(hyper::header::USER_AGENT, concat!("forewarn/", env!("CARGO_PKG_VERSION")))
+                .header("webhook-id", &e.id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature)
+                .body(Full::new(Bytes::from(body)))
+                .map_err(|e| e.to_string())?;
+            // Redirects are not followed: the client does not follow them, and a 3xx counts as a failure.
+            let response = tokio::time::timeout(config.timeout, self.client.request(request))
+                .await
+                .map_err(|_| format!("no answer within {} s", config.timeout.as_secs()))?
+                .map_err(|e| {
+                    let mut msg = format!("request failed: {e}");
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(s) = source {
+                        msg.push_str(&format!(": {s}"));
+                        source = s.source();
+                    }
+                    msg
+                })?;
+            let status = response.status().as_u16();
+            let _ = tokio::time::timeout(config.timeout, response.into_body().collect()).await;
+            Ok::<u16, String>(status)
+        }
+        .await;
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match outcome {
+            Ok(code) => Attempt { at, status_code: Some(code), error: None, duration_ms },
+            Err(error) => Attempt { at, status_code: None, error: Some(error), duration_ms },
+        }
     }
 }
 
@@ -275,7 +344,8 @@ async fn webhooks_known(conn: &mut forewarn_store::AnyConnection, id: &str) -> R
 }
 
 /// Sends what is due, one attempt per claimed event.
-pub async fn dispatch(s: &AppState, config: &WebhookConfig, now: Timestamp) -> Result<usize, ApiError> {
+pub async fn dispatch(s: &AppState, sender: &Sender, now: Timestamp) -> Result<usize, ApiError> {
+    let config = &sender.config;
     let mut conn = s.store.conn().await?;
     let due = webhooks::claim_due(&mut conn, now, SignedDuration::from_secs(120), 50).await?;
     let mut sent = 0;
@@ -290,7 +360,7 @@ pub async fn dispatch(s: &AppState, config: &WebhookConfig, now: Timestamp) -> R
             webhooks::settle(&mut conn, &e, &a, None).await?;
             continue;
         };
-        let attempt = send(&endpoint, &e, config).await;
+        let attempt = sender.send(&endpoint, &e).await;
         let ok = attempt.status_code.is_some_and(|c| (200..300).contains(&c));
         let retry = if ok { None } else { retry_at(&e, attempt.at, config) };
         webhooks::settle(&mut conn, &e, &attempt, retry).await?;
@@ -301,12 +371,19 @@ pub async fn dispatch(s: &AppState, config: &WebhookConfig, now: Timestamp) -> R
 
 /// The scheduler loop; runs until the process stops.
 pub async fn run(s: AppState, config: WebhookConfig) {
+    let sender = match Sender::new(config.clone()) {
+        Ok(sender) => sender,
+        Err(e) => {
+            tracing::error!(error = %e, "webhooks are disabled: the sender could not be built");
+            return;
+        }
+    };
     loop {
         let now = Timestamp::now();
         if let Err(e) = plan(&s, now).await {
             tracing::warn!(error = ?e, "webhook planning failed; will retry");
         }
-        if let Err(e) = dispatch(&s, &config, now).await {
+        if let Err(e) = dispatch(&s, &sender, now).await {
             tracing::warn!(error = ?e, "webhook dispatch failed; will retry");
         }
         tokio::time::sleep(config.interval).await;
@@ -369,6 +446,7 @@ mod tests {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         assert!(check_url("ftp://x.example/").is_err());
+        assert!(check_url("https://hooks.partner.example/forewarn").is_ok());
         assert!(check_url("http://user:pw@x.example/").is_err());
         assert!(check_url("http://hooks.partner.example/forewarn").is_ok());
     }

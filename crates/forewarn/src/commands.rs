@@ -182,6 +182,11 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     let allow_private =
         env("FOREWARN_WEBHOOK_ALLOW_PRIVATE").map(|v| v == "true" || v == "1").or(file.webhook_allow_private);
     config.webhooks.allow_private = allow_private.unwrap_or(false);
+    if let Some(path) = env("FOREWARN_WEBHOOK_EXTRA_CA").or(file.webhook_extra_ca_file) {
+        let pem = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::user(format!("cannot read the webhook CA file {path}: {e}")))?;
+        config.webhooks.extra_ca_pem = Some(pem);
+    }
     let interval = env("FOREWARN_WEBHOOK_INTERVAL_SECS").and_then(|v| v.parse().ok()).or(file.webhook_interval_secs);
     if let Some(secs) = interval {
         if !(1..=3600).contains(&secs) {

@@ -45,6 +45,8 @@ pub struct FileConfig {
     pub webhook_allow_private: Option<bool>,
     /// Requests per minute per partner API token (bursts of a sixth of it). Default 600; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
+    /// A PEM file of CA certificates to trust for https webhook endpoints, besides the public web PKI roots.
+    pub webhook_extra_ca_file: Option<String>,
     /// Seconds between webhook scheduler runs. Default 5.
     pub webhook_interval_secs: Option<u64>,
     /// The base URL partners use to reach this server (behind a TLS proxy: its https URL). Default: the listen

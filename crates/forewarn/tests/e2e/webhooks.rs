@@ -25,29 +25,72 @@ fn receiver() -> (String, Received) {
     let keep = got.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = Vec::new();
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            loop {
-                line.clear();
-                reader.read_line(&mut line).unwrap();
-                let l = line.trim_end();
-                if l.is_empty() {
-                    break;
-                }
-                let (k, v) = l.split_once(':').unwrap();
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-            let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            keep.lock().unwrap().push((headers, body));
-            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            let Ok(stream) = stream else { continue };
+            serve_one(stream, &keep);
         }
     });
     (url, got)
+}
+
+/// The same over TLS, with a fresh self-signed certificate for `localhost`; returns the URL, what arrives, and the
+/// certificate (PEM) to trust.
+fn tls_receiver() -> (String, Received, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let pem = cert.cert.pem();
+    let chain = vec![cert.cert.der().clone()];
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}/hooks/forewarn", listener.local_addr().unwrap().port());
+    let got: Received = Arc::default();
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else { continue };
+            let tls = rustls::StreamOwned::new(conn, stream);
+            serve_one(tls, &keep);
+        }
+    });
+    (url, got, pem)
+}
+
+fn serve_one<S: Read + Write>(mut stream: S, keep: &Received) {
+    {
+        let mut reader = BufReader::new(&mut stream);
+        let mut headers = Vec::new();
+        let mut line = String::new();
+        if reader.read_line(&mut line).is_err() {
+            return;
+        }
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).is_err() {
+                return;
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':').unwrap();
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+        let len: usize = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        keep.lock().unwrap().push((headers, body));
+    }
+    let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    let _ = stream.flush();
 }
 
 fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
@@ -155,5 +198,64 @@ fn webhooks_are_signed_carry_no_text_and_are_sent_once() {
         .count();
     assert_eq!(delivered, expected, "{log}");
     assert!(!log.to_string().contains(secret.as_str()), "the secret is shown once, at registration");
+    assert!(sigterm(&mut child).success());
+}
+
+#[test]
+fn https_endpoints_get_webhooks_when_their_certificate_is_trusted_and_not_otherwise() {
+    let (url_ok, got_ok, pem) = tls_receiver();
+    let (url_untrusted, got_untrusted, _) = tls_receiver();
+    let p = Program::new();
+    std::fs::create_dir_all(p.dir.path()).unwrap();
+    let ca = p.dir.path().join("receiver-ca.pem");
+    std::fs::write(&ca, &pem).unwrap();
+    let mut child = p
+        .cmd(&["demo", "--listen", "127.0.0.1:0"])
+        .env("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")
+        .env("FOREWARN_WEBHOOK_EXTRA_CA", &ca)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .find_map(|l| l.unwrap().strip_prefix("Serving on ").map(|r| r.split_whitespace().next().unwrap().to_owned()))
+        .unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let a = token_of(&p, "kestrel-edr");
+    let b = token_of(&p, "northgate-threat-labs");
+    let (status, body) =
+        http_send(&url, "PUT", "/api/v1/me/webhook", &a, format!(r#"{{"url": "{url_ok}"}}"#).as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let secret = serde_json::from_str::<Value>(&body).unwrap()["secret"].as_str().unwrap().to_owned();
+    // The second receiver's certificate is trusted by nobody.
+    assert_eq!(
+        http_send(&url, "PUT", "/api/v1/me/webhook", &b, format!(r#"{{"url": "{url_untrusted}"}}"#).as_bytes()).0,
+        200
+    );
+
+    let started = Instant::now();
+    while got_ok.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let received = got_ok.lock().unwrap().clone();
+    assert!(!received.is_empty(), "nothing arrived over TLS");
+    for (h, body) in &received {
+        assert!(verify(&secret, h, body));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(got_untrusted.lock().unwrap().is_empty(), "an untrusted certificate must not receive webhooks");
+    let (_, log) = http(&url, "GET", "/api/v1/me/webhook", Some(&b));
+    let log: Value = serde_json::from_str(&log).unwrap();
+    let failed = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["status_code"].is_null() && d["error"].is_string())
+        .cloned();
+    let failed = failed.expect("the failed attempt is in the partner's delivery log");
+    assert!(failed["error"].as_str().unwrap().to_lowercase().contains("certificate"), "{failed}");
     assert!(sigterm(&mut child).success());
 }
