@@ -24,8 +24,9 @@ impl FromRequestParts<AppState> for ActivePartner {
         let presented = forewarn_store::credentials::PresentedToken::parse(token).ok_or(ApiError::Unauthenticated)?;
         let now = Timestamp::now();
         let mut conn = state.store.conn().await?;
-        let partner =
-            forewarn_store::partners::authenticate(&mut conn, token, now).await?.ok_or(ApiError::Unauthenticated)?;
+        let (partner, allow) = forewarn_store::partners::authenticate_with_allow_list(&mut conn, token, now)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         match partner.status {
             PartnerStatus::Suspended => {
                 return Err(ApiError::Forbidden(format!(
@@ -44,7 +45,6 @@ impl FromRequestParts<AppState> for ActivePartner {
                 partner.id
             )));
         }
-        let allow = forewarn_store::partners::ip_allow(&mut conn, &partner.id).await?;
         if !allow.is_empty() {
             let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
             if !peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {

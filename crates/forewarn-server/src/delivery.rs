@@ -45,11 +45,92 @@ impl PolicyCache {
     }
 }
 
+/// Opened revision content, by (advisory, revision). A revision never changes once written, so entries never go
+/// stale; the advisory's mutable state (lifecycle, T) is read from the database on every request. Plaintext is held
+/// in memory only while the server runs — it is decrypted for every copy anyway — never written anywhere.
+#[derive(Debug, Default)]
+pub struct ContentCache {
+    outlines: Mutex<std::collections::HashMap<(String, u32), Arc<Outline>>>,
+    sections: Mutex<std::collections::HashMap<(String, u32, SectionKind), Arc<str>>>,
+    attachments: Mutex<std::collections::HashMap<(String, u32), Arc<Vec<forewarn_core::Attachment>>>>,
+}
+
+/// Entries kept before a cache is emptied and refilled (a crude bound; revisions are few).
+const CACHE_LIMIT: usize = 20_000;
+
+fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<std::collections::HashMap<K, V>>, k: K, v: V) {
+    if let Ok(mut m) = map.lock() {
+        if m.len() >= CACHE_LIMIT {
+            m.clear();
+        }
+        m.insert(k, v);
+    }
+}
+
+impl ContentCache {
+    async fn outline(
+        &self,
+        store: &Store,
+        conn: &mut AnyConnection,
+        id: &AdvisoryId,
+        number: u32,
+    ) -> Result<Arc<Outline>, ApiError> {
+        let key = (id.to_string(), number);
+        if let Some(o) = self.outlines.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(o);
+        }
+        let o = Arc::new(advisories::outline(conn, store.master_key()?, id, number).await?);
+        bounded_insert(&self.outlines, key, o.clone());
+        Ok(o)
+    }
+
+    async fn content(
+        &self,
+        store: &Store,
+        conn: &mut AnyConnection,
+        id: &AdvisoryId,
+        number: u32,
+        kinds: &[SectionKind],
+        with_attachments: bool,
+    ) -> Result<(forewarn_core::Sections, Vec<forewarn_core::Attachment>), ApiError> {
+        let mut out = forewarn_core::Sections::new();
+        let mut missing = Vec::new();
+        if let Ok(m) = self.sections.lock() {
+            for k in kinds {
+                match m.get(&(id.to_string(), number, *k)) {
+                    Some(body) => out.set(*k, body).map_err(|_| ApiError::Internal)?,
+                    None => missing.push(*k),
+                }
+            }
+        } else {
+            missing.extend_from_slice(kinds);
+        }
+        let cached_attachments = if with_attachments {
+            self.attachments.lock().ok().and_then(|m| m.get(&(id.to_string(), number)).cloned())
+        } else {
+            Some(Arc::new(Vec::new()))
+        };
+        if missing.is_empty() && cached_attachments.is_some() {
+            return Ok((out, cached_attachments.map(|a| a.as_ref().clone()).unwrap_or_default()));
+        }
+        let (opened, attachments) =
+            advisories::sections(conn, store.master_key()?, id, number, &missing, with_attachments).await?;
+        for (k, body) in opened.iter() {
+            bounded_insert(&self.sections, (id.to_string(), number, k), Arc::from(body));
+            out.set(k, body).map_err(|_| ApiError::Internal)?;
+        }
+        if with_attachments {
+            bounded_insert(&self.attachments, (id.to_string(), number), Arc::new(attachments.clone()));
+        }
+        Ok((out, attachments))
+    }
+}
+
 /// An advisory that partners can be given: scheduled, with an approved revision.
 #[derive(Debug)]
 pub struct Published {
     pub advisory: Advisory,
-    pub outline: Outline,
+    pub outline: Arc<Outline>,
 }
 
 impl Published {
@@ -60,6 +141,7 @@ impl Published {
 
 async fn published_one(
     store: &Store,
+    cache: &ContentCache,
     conn: &mut AnyConnection,
     advisory: Advisory,
 ) -> Result<Option<Published>, ApiError> {
@@ -67,15 +149,19 @@ async fn published_one(
     if advisory.state != AdvisoryState::Scheduled {
         return Ok(None);
     }
-    let outline = advisories::outline(conn, store.master_key()?, &advisory.id, number).await?;
+    let outline = cache.outline(store, conn, &advisory.id, number).await?;
     Ok(Some(Published { advisory, outline }))
 }
 
 /// Every published advisory, by id.
-pub async fn published(store: &Store, conn: &mut AnyConnection) -> Result<Vec<Published>, ApiError> {
+pub async fn published(
+    store: &Store,
+    cache: &ContentCache,
+    conn: &mut AnyConnection,
+) -> Result<Vec<Published>, ApiError> {
     let mut out = Vec::new();
     for a in advisories::list(conn).await? {
-        if let Some(p) = published_one(store, conn, a).await? {
+        if let Some(p) = published_one(store, cache, conn, a).await? {
             out.push(p);
         }
     }
@@ -94,13 +180,14 @@ pub struct Listed {
 /// The advisories a partner may see now, each with its view. Absent: every advisory the view hides entirely.
 pub async fn listing(
     store: &Store,
+    cache: &ContentCache,
     conn: &mut AnyConnection,
     policy: &Policy,
     partner: &Partner,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ApiError> {
     let mut out = Vec::new();
-    for p in published(store, conn).await? {
+    for p in published(store, cache, conn).await? {
         let v = view(policy, partner, &p.facts(), now);
         if !v.is_visible() {
             continue;
@@ -121,6 +208,7 @@ pub async fn listing(
 /// published, or nothing visible yet): the caller answers 404 in every one of those cases alike.
 pub async fn copy_for(
     store: &Store,
+    cache: &ContentCache,
     conn: &mut AnyConnection,
     policy: &Policy,
     partner: &Partner,
@@ -129,15 +217,14 @@ pub async fn copy_for(
 ) -> Result<Option<Personalised>, ApiError> {
     let Ok(id) = AdvisoryId::parse(id) else { return Ok(None) };
     let Some(advisory) = advisories::find(conn, &id).await? else { return Ok(None) };
-    let Some(p) = published_one(store, conn, advisory).await? else { return Ok(None) };
+    let Some(p) = published_one(store, cache, conn, advisory).await? else { return Ok(None) };
     let v = view(policy, partner, &p.facts(), now);
     if !v.is_visible() {
         return Ok(None);
     }
     // Open only what the view shows.
     let (sections, attachments) =
-        advisories::sections(conn, store.master_key()?, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc))
-            .await?;
+        cache.content(store, conn, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
     let content = Content {
         number: p.outline.number,
         meta: &p.outline.meta,

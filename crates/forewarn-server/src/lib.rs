@@ -78,6 +78,7 @@ pub struct AppState {
     pub policies: Arc<delivery::PolicyCache>,
     pub limiter: Arc<limit::RateLimiter>,
     pub recorder: recorder::Recorder,
+    pub content: Arc<delivery::ContentCache>,
 }
 
 impl AppState {
@@ -85,6 +86,7 @@ impl AppState {
     pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
         Self {
             recorder: recorder::Recorder::start(store.clone()),
+            content: Arc::default(),
             store,
             program: Arc::new(program),
             policies: Arc::default(),

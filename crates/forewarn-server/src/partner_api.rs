@@ -68,7 +68,7 @@ pub async fn list(
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
     let policy = s.policies.get(&mut conn).await?;
-    let advisories: Vec<ListedAdvisory> = listing(&s.store, &mut conn, &policy, &partner, now)
+    let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, &mut conn, &policy, &partner, now)
         .await?
         .into_iter()
         .filter(|l| since.is_none_or(|since| l.updated > since))
@@ -121,7 +121,7 @@ async fn deliver(
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
     let policy = s.policies.get(&mut conn).await?;
-    let copy = copy_for(&s.store, &mut conn, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    let copy = copy_for(&s.store, &s.content, &mut conn, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
     // A rendering failure records nothing: no copy was made.
     let bytes = render(&copy)?;
@@ -212,7 +212,7 @@ pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartn
     let base = &s.program.public_url;
     let mut conn = s.store.conn().await?;
     let policy = s.policies.get(&mut conn).await?;
-    let listed = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+    let listed = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
     let mut newest = s.program.started_at;
     let entries: Vec<Value> = listed
         .iter()
@@ -271,7 +271,7 @@ pub async fn feed_document(
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
     let policy = s.policies.get(&mut conn).await?;
-    let listed = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+    let listed = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
     drop(conn);
     let Some(entry) = listed.iter().find(|l| csaf::filename(l.published.advisory.id.as_str()) == name) else {
         return Err(ApiError::NotFound);
@@ -288,7 +288,9 @@ pub async fn feed_document(
         // Hash files are not content: computed from the same rendering, not recorded as a delivery.
         Some(bits) => {
             let mut conn = s.store.conn().await?;
-            let copy = copy_for(&s.store, &mut conn, &policy, &partner, &id, now).await?.ok_or(ApiError::NotFound)?;
+            let copy = copy_for(&s.store, &s.content, &mut conn, &policy, &partner, &id, now)
+                .await?
+                .ok_or(ApiError::NotFound)?;
             let doc = render(&copy);
             if bits == 0 {
                 let sig = s.program.signing_key.sign_detached(&doc).map_err(|e| {
@@ -340,7 +342,7 @@ pub async fn get_bundle(
     {
         let mut conn = s.store.conn().await?;
         let policy = s.policies.get(&mut conn).await?;
-        let probe = listing(&s.store, &mut conn, &policy, &partner, now).await?;
+        let probe = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
         if !probe.iter().any(|l| l.published.advisory.id.as_str() == id) {
             return Err(ApiError::NotFound);
         }

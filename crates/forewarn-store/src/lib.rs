@@ -106,7 +106,7 @@ impl Store {
             url.parse().map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
-                Backend::Sqlite => 4,
+                Backend::Sqlite => 8,
                 Backend::Postgres => 10,
             })
             .acquire_timeout(Duration::from_secs(10))
