@@ -2,6 +2,7 @@
 //! `render_for`. Every partner-facing handler goes through [`copy_for`] or [`listing`]; neither decides visibility —
 //! `forewarn_policy::view` does.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use forewarn_core::{Advisory, AdvisoryId, AdvisoryState, Partner, SectionKind};
@@ -50,15 +51,18 @@ impl PolicyCache {
 /// in memory only while the server runs — it is decrypted for every copy anyway — never written anywhere.
 #[derive(Debug, Default)]
 pub struct ContentCache {
-    outlines: Mutex<std::collections::HashMap<(String, u32), Arc<Outline>>>,
-    sections: Mutex<std::collections::HashMap<(String, u32, SectionKind), Arc<str>>>,
-    attachments: Mutex<std::collections::HashMap<(String, u32), Arc<Vec<forewarn_core::Attachment>>>>,
+    outlines: Mutex<HashMap<RevisionKey, Arc<Outline>>>,
+    sections: Mutex<HashMap<(String, u32, SectionKind), Arc<str>>>,
+    attachments: Mutex<HashMap<RevisionKey, Arc<Vec<forewarn_core::Attachment>>>>,
 }
+
+/// (advisory id, revision number).
+type RevisionKey = (String, u32);
 
 /// Entries kept before a cache is emptied and refilled (a crude bound; revisions are few).
 const CACHE_LIMIT: usize = 20_000;
 
-fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<std::collections::HashMap<K, V>>, k: K, v: V) {
+fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, v: V) {
     if let Ok(mut m) = map.lock() {
         if m.len() >= CACHE_LIMIT {
             m.clear();

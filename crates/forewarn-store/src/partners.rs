@@ -335,20 +335,7 @@ pub async fn authenticate_with_allow_list(
 /// Finds the partner a presented token belongs to, if the token is live. The partner's status is not checked
 /// here: the caller decides what a suspended partner gets (403, not 401).
 pub async fn authenticate(conn: &mut AnyConnection, token: &str, now: Timestamp) -> Result<Option<Partner>> {
-    let Some(presented) = PresentedToken::parse(token) else { return Ok(None) };
-    let row = sqlx::query("SELECT partner_id, secret_hash, expires_at, revoked_at FROM partner_tokens WHERE id = $1")
-        .bind(presented.id.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let hash: Vec<u8> = row.try_get("secret_hash")?;
-    let live = row.try_get::<Option<i64>, _>("revoked_at")?.is_none()
-        && opt_from_db(row.try_get("expires_at")?)?.is_none_or(|t| now < t);
-    if !presented.matches(&hash) || !live {
-        return Ok(None);
-    }
-    let partner_id: String = row.try_get("partner_id")?;
-    find(conn, &PartnerId::parse(&partner_id).map_err(|e| StoreError::Corrupt(e.to_string()))?).await
+    Ok(authenticate_with_allow_list(conn, token, now).await?.map(|(p, _)| p))
 }
 
 /// Sets (or with `None` removes) a partner's OpenPGP certificate. The caller has validated it.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::common::{http, http_send, Program};
-use crate::server::{sigterm, token_of};
+use crate::server::{sigterm, start_demo_with, token_of};
 
 type Received = Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>;
 
@@ -109,19 +109,7 @@ fn verify(secret: &str, h: &[(String, String)], body: &[u8]) -> bool {
 #[test]
 fn webhooks_are_signed_carry_no_text_and_are_sent_once() {
     let p = Program::new();
-    let mut child = p
-        .cmd(&["demo", "--listen", "127.0.0.1:0"])
-        .env("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .find_map(|l| l.unwrap().strip_prefix("Serving on ").map(|r| r.split_whitespace().next().unwrap().to_owned()))
-        .unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut child, url, _) = start_demo_with(&p, &[("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")]);
 
     let (hook, got) = receiver();
     let token = token_of(&p, "kestrel-edr");
@@ -209,20 +197,9 @@ fn https_endpoints_get_webhooks_when_their_certificate_is_trusted_and_not_otherw
     std::fs::create_dir_all(p.dir.path()).unwrap();
     let ca = p.dir.path().join("receiver-ca.pem");
     std::fs::write(&ca, &pem).unwrap();
-    let mut child = p
-        .cmd(&["demo", "--listen", "127.0.0.1:0"])
-        .env("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")
-        .env("FOREWARN_WEBHOOK_EXTRA_CA", &ca)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .find_map(|l| l.unwrap().strip_prefix("Serving on ").map(|r| r.split_whitespace().next().unwrap().to_owned()))
-        .unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
+    let ca = ca.to_str().unwrap().to_owned();
+    let (mut child, url, _) =
+        start_demo_with(&p, &[("FOREWARN_WEBHOOK_INTERVAL_SECS", "1"), ("FOREWARN_WEBHOOK_EXTRA_CA", ca.as_str())]);
 
     let a = token_of(&p, "kestrel-edr");
     let b = token_of(&p, "northgate-threat-labs");
