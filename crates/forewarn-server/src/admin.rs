@@ -133,14 +133,15 @@ pub async fn explain(
     let aid = AdvisoryId::parse(&id).map_err(|_| ApiError::NotFound)?;
     let pid = PartnerId::parse(&q.partner).map_err(|_| ApiError::NotFound)?;
     let mut conn = s.store.conn().await?;
-    let policy = s.policies.get(&mut conn).await?;
+    let current = s.catalogue.get(&mut conn).await?;
     let partner = partners::find(&mut conn, &pid).await?.ok_or(ApiError::NotFound)?;
     let advisory = forewarn_store::advisories::find(&mut conn, &aid).await?.ok_or(ApiError::NotFound)?;
     let number = advisory.approved_revision.unwrap_or(advisory.current_revision);
     let outline = forewarn_store::advisories::outline(&mut conn, s.store.master_key()?, &aid, number).await?;
     let facts =
         forewarn_policy::AdvisoryFacts { advisory: &advisory, meta: &outline.meta, sections: &outline.sections };
-    let decisions = SectionKind::ALL.into_iter().map(|k| decide(&policy, &partner, &facts, k, now)).collect::<Vec<_>>();
+    let decisions =
+        SectionKind::ALL.into_iter().map(|k| decide(&current.policy, &partner, &facts, k, now)).collect::<Vec<_>>();
     Ok(Json(Explanation {
         partner: partner.id.to_string(),
         advisory: aid.to_string(),

@@ -24,9 +24,14 @@ impl FromRequestParts<AppState> for ActivePartner {
         let presented = forewarn_store::credentials::PresentedToken::parse(token).ok_or(ApiError::Unauthenticated)?;
         let now = Timestamp::now();
         let mut conn = state.store.conn().await?;
-        let (partner, allow) = forewarn_store::partners::authenticate_with_allow_list(&mut conn, token, now)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        // From the current catalogue: one query to check that it is current (see `delivery::Catalogue`).
+        let current = state.catalogue.get(&mut conn).await?;
+        let row = current.tokens.get(presented.id.as_str()).ok_or(ApiError::Unauthenticated)?;
+        if !presented.matches(&row.secret_hash) || !row.info.is_live(now) {
+            return Err(ApiError::Unauthenticated);
+        }
+        let (partner, allow) =
+            current.partners.get(row.info.partner_id.as_str()).cloned().ok_or(ApiError::Unauthenticated)?;
         match partner.status {
             PartnerStatus::Suspended => {
                 return Err(ApiError::Forbidden(format!(

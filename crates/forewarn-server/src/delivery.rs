@@ -9,40 +9,65 @@ use forewarn_core::{Advisory, AdvisoryId, AdvisoryState, Partner, SectionKind};
 use forewarn_policy::{view, AdvisoryFacts, Policy, View};
 use forewarn_render::{render_for, Content, Personalised};
 use forewarn_store::advisories::{self, Outline};
-use forewarn_store::{policies, AnyConnection, Store};
+use forewarn_store::{AnyConnection, Store};
 use jiff::Timestamp;
 
 use crate::ApiError;
 
-/// The parsed active policy, re-read whenever the database holds a newer version. Safe with several servers: the
-/// database says which version is current on every request; only the parse is cached.
-#[derive(Debug, Default)]
-pub struct PolicyCache {
-    current: Mutex<Option<(i64, String, Arc<Policy>)>>,
+/// The current state of everything that decides what partners see: partners (with allow-lists), tokens,
+/// advisories and the parsed active policy. Rebuilt from the database whenever the change counter (bumped by
+/// database triggers on every change to those tables, by any process) moved; checked with one query per request.
+/// Safe with several servers: each checks the counter, so a change committed anywhere is seen by the next request.
+#[derive(Debug)]
+pub struct Current {
+    pub version: i64,
+    pub policy: Arc<Policy>,
+    pub partners: HashMap<String, (Partner, Vec<forewarn_core::IpNet>)>,
+    pub tokens: HashMap<String, forewarn_store::catalogue::TokenRow>,
+    pub advisories: Vec<Advisory>,
 }
 
-impl PolicyCache {
-    pub async fn get(&self, conn: &mut AnyConnection) -> Result<Arc<Policy>, ApiError> {
-        let Some((version, sha)) = policies::active_version(conn).await? else {
+impl Current {
+    pub fn advisory(&self, id: &str) -> Option<&Advisory> {
+        self.advisories.iter().find(|a| a.id.as_str() == id)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    current: std::sync::RwLock<Option<Arc<Current>>>,
+}
+
+impl Catalogue {
+    pub async fn get(&self, conn: &mut AnyConnection) -> Result<Arc<Current>, ApiError> {
+        let version = forewarn_store::catalogue::version(conn).await?;
+        if let Some(c) = self.current.read().ok().and_then(|c| c.clone()) {
+            if c.version == version {
+                return Ok(c);
+            }
+        }
+        let snap = forewarn_store::catalogue::load(conn).await?;
+        let Some(stored) = snap.policy else {
             tracing::error!("no policy is set; partners see nothing until one is");
             return Err(ApiError::Internal);
         };
-        if let Ok(guard) = self.current.lock() {
-            if let Some((v, s, p)) = guard.as_ref() {
-                if *v == version && *s == sha {
-                    return Ok(p.clone());
-                }
-            }
-        }
-        let stored = policies::get(conn, version).await?;
         let policy = Arc::new(Policy::parse(&stored.body).map_err(|e| {
-            tracing::error!(version, error = %e, "the active policy does not parse");
+            tracing::error!(version = stored.version, error = %e, "the active policy does not parse");
             ApiError::Internal
         })?);
-        if let Ok(mut guard) = self.current.lock() {
-            *guard = Some((version, sha, policy.clone()));
+        let current = Arc::new(Current {
+            version: snap.version,
+            policy,
+            partners: snap.partners.into_iter().map(|(p, n)| (p.id.to_string(), (p, n))).collect(),
+            tokens: snap.tokens.into_iter().map(|t| (t.info.id.to_string(), t)).collect(),
+            advisories: snap.advisories,
+        });
+        if let Ok(mut slot) = self.current.write() {
+            if slot.as_ref().is_none_or(|c| c.version <= current.version) {
+                *slot = Some(current.clone());
+            }
         }
-        Ok(policy)
+        Ok(current)
     }
 }
 
@@ -162,10 +187,11 @@ pub async fn published(
     store: &Store,
     cache: &ContentCache,
     conn: &mut AnyConnection,
+    current: &Current,
 ) -> Result<Vec<Published>, ApiError> {
     let mut out = Vec::new();
-    for a in advisories::list(conn).await? {
-        if let Some(p) = published_one(store, cache, conn, a).await? {
+    for a in &current.advisories {
+        if let Some(p) = published_one(store, cache, conn, a.clone()).await? {
             out.push(p);
         }
     }
@@ -186,13 +212,13 @@ pub async fn listing(
     store: &Store,
     cache: &ContentCache,
     conn: &mut AnyConnection,
-    policy: &Policy,
+    current: &Current,
     partner: &Partner,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ApiError> {
     let mut out = Vec::new();
-    for p in published(store, cache, conn).await? {
-        let v = view(policy, partner, &p.facts(), now);
+    for p in published(store, cache, conn, current).await? {
+        let v = view(&current.policy, partner, &p.facts(), now);
         if !v.is_visible() {
             continue;
         }
@@ -214,15 +240,15 @@ pub async fn copy_for(
     store: &Store,
     cache: &ContentCache,
     conn: &mut AnyConnection,
-    policy: &Policy,
+    current: &Current,
     partner: &Partner,
     id: &str,
     now: Timestamp,
 ) -> Result<Option<Personalised>, ApiError> {
     let Ok(id) = AdvisoryId::parse(id) else { return Ok(None) };
-    let Some(advisory) = advisories::find(conn, &id).await? else { return Ok(None) };
+    let Some(advisory) = current.advisory(id.as_str()).cloned() else { return Ok(None) };
     let Some(p) = published_one(store, cache, conn, advisory).await? else { return Ok(None) };
-    let v = view(policy, partner, &p.facts(), now);
+    let v = view(&current.policy, partner, &p.facts(), now);
     if !v.is_visible() {
         return Ok(None);
     }

@@ -75,7 +75,7 @@ pub struct Program {
 pub struct AppState {
     pub store: Store,
     pub program: Arc<Program>,
-    pub policies: Arc<delivery::PolicyCache>,
+    pub catalogue: Arc<delivery::Catalogue>,
     pub limiter: Arc<limit::RateLimiter>,
     pub recorder: recorder::Recorder,
     pub content: Arc<delivery::ContentCache>,
@@ -89,7 +89,7 @@ impl AppState {
             content: Arc::default(),
             store,
             program: Arc::new(program),
-            policies: Arc::default(),
+            catalogue: Arc::default(),
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
         }
     }

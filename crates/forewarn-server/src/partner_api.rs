@@ -67,8 +67,8 @@ pub async fn list(
     };
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let policy = s.policies.get(&mut conn).await?;
-    let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, &mut conn, &policy, &partner, now)
+    let current = s.catalogue.get(&mut conn).await?;
+    let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, &mut conn, &current, &partner, now)
         .await?
         .into_iter()
         .filter(|l| since.is_none_or(|since| l.updated > since))
@@ -120,8 +120,9 @@ async fn deliver(
 ) -> Result<Vec<u8>, ApiError> {
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let policy = s.policies.get(&mut conn).await?;
-    let copy = copy_for(&s.store, &s.content, &mut conn, &policy, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    let current = s.catalogue.get(&mut conn).await?;
+    let copy =
+        copy_for(&s.store, &s.content, &mut conn, &current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
     // A rendering failure records nothing: no copy was made.
     let bytes = render(&copy)?;
@@ -211,8 +212,8 @@ pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartn
     let now = Timestamp::now();
     let base = &s.program.public_url;
     let mut conn = s.store.conn().await?;
-    let policy = s.policies.get(&mut conn).await?;
-    let listed = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
+    let current = s.catalogue.get(&mut conn).await?;
+    let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
     let mut newest = s.program.started_at;
     let entries: Vec<Value> = listed
         .iter()
@@ -270,8 +271,8 @@ pub async fn feed_document(
     };
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let policy = s.policies.get(&mut conn).await?;
-    let listed = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
+    let current = s.catalogue.get(&mut conn).await?;
+    let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
     drop(conn);
     let Some(entry) = listed.iter().find(|l| csaf::filename(l.published.advisory.id.as_str()) == name) else {
         return Err(ApiError::NotFound);
@@ -288,7 +289,7 @@ pub async fn feed_document(
         // Hash files are not content: computed from the same rendering, not recorded as a delivery.
         Some(bits) => {
             let mut conn = s.store.conn().await?;
-            let copy = copy_for(&s.store, &s.content, &mut conn, &policy, &partner, &id, now)
+            let copy = copy_for(&s.store, &s.content, &mut conn, &current, &partner, &id, now)
                 .await?
                 .ok_or(ApiError::NotFound)?;
             let doc = render(&copy);
@@ -341,8 +342,8 @@ pub async fn get_bundle(
     let now = Timestamp::now();
     {
         let mut conn = s.store.conn().await?;
-        let policy = s.policies.get(&mut conn).await?;
-        let probe = listing(&s.store, &s.content, &mut conn, &policy, &partner, now).await?;
+        let current = s.catalogue.get(&mut conn).await?;
+        let probe = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
         if !probe.iter().any(|l| l.published.advisory.id.as_str() == id) {
             return Err(ApiError::NotFound);
         }

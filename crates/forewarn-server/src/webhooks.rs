@@ -249,15 +249,15 @@ pub async fn plan(s: &AppState, now: Timestamp) -> Result<usize, ApiError> {
     if with_endpoints.is_empty() {
         return Ok(0);
     }
-    let policy = s.policies.get(&mut conn).await?;
-    let advisories = published(&s.store, &s.content, &mut conn).await?;
+    let current = s.catalogue.get(&mut conn).await?;
+    let advisories = published(&s.store, &s.content, &mut conn, &current).await?;
     let base = &s.program.public_url;
     let mut new = 0;
     for partner_id in with_endpoints {
         let Ok(id) = PartnerId::parse(&partner_id) else { continue };
         let Some(partner) = partners::find(&mut conn, &id).await? else { continue };
         for a in &advisories {
-            let v = view(&policy, &partner, &a.facts(), now);
+            let v = view(&current.policy, &partner, &a.facts(), now);
             if !v.is_visible() {
                 continue;
             }

@@ -15,6 +15,7 @@
 
 pub mod advisories;
 pub mod audit;
+pub mod catalogue;
 pub mod credentials;
 pub mod crypto;
 pub mod deliveries;
@@ -145,10 +146,10 @@ impl Store {
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
             Backend::Sqlite => {
-                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens")
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue")
             }
             Backend::Postgres => {
-                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens")
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue")
             }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }

@@ -390,3 +390,44 @@ pub async fn ip_allow(conn: &mut AnyConnection, id: &PartnerId) -> Result<Vec<fo
         .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
     list.iter().map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
 }
+
+/// Every token of every partner, with its stored hash (for a server's snapshot).
+pub async fn all_tokens(conn: &mut AnyConnection) -> Result<Vec<crate::catalogue::TokenRow>> {
+    let rows = sqlx::query(
+        "SELECT id, partner_id, label, created_at, expires_at, revoked_at, secret_hash FROM partner_tokens",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let corrupt = |e: forewarn_core::Invalid| StoreError::Corrupt(e.to_string());
+            Ok(crate::catalogue::TokenRow {
+                info: TokenInfo {
+                    id: TokenId::parse(&r.try_get::<String, _>("id")?).map_err(corrupt)?,
+                    partner_id: PartnerId::parse(&r.try_get::<String, _>("partner_id")?).map_err(corrupt)?,
+                    label: r.try_get("label")?,
+                    created_at: from_db(r.try_get("created_at")?)?,
+                    expires_at: opt_from_db(r.try_get("expires_at")?)?,
+                    revoked_at: opt_from_db(r.try_get("revoked_at")?)?,
+                },
+                secret_hash: r.try_get("secret_hash")?,
+            })
+        })
+        .collect()
+}
+
+/// Every partner with its IP allow-list, in one query.
+pub async fn list_with_allow_lists(conn: &mut AnyConnection) -> Result<Vec<(Partner, Vec<forewarn_core::IpNet>)>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS}, ip_allow FROM partners ORDER BY id")).fetch_all(conn).await?;
+    rows.iter()
+        .map(|r| {
+            let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("ip_allow")?)
+                .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
+            let nets = list
+                .iter()
+                .map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((from_row(r)?, nets))
+        })
+        .collect()
+}

@@ -505,3 +505,36 @@ async fn webhook_events_are_enqueued_once_and_claimed_once(db: &TestDb) {
     let log = webhooks::log(&mut c, p.id.as_str(), 10).await.unwrap();
     assert_eq!((log[0].state.as_str(), log[0].status_code), ("delivered", Some(204)));
 }
+
+on_both!(every_change_that_decides_visibility_moves_the_catalogue_counter);
+async fn every_change_that_decides_visibility_moves_the_catalogue_counter(db: &TestDb) {
+    use forewarn_store::{catalogue, policies};
+    let mut c = db.store.conn().await.unwrap();
+    let mut last = catalogue::version(&mut c).await.unwrap();
+    let mut moved = |c: i64, what: &str| {
+        assert!(c > last, "{what} did not move the catalogue counter");
+        last = c;
+    };
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "adding a partner");
+    partners::issue(&mut c, &p.id, "t", None, now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "issuing a token");
+    partners::set_status(&mut c, &p.id, PartnerStatus::Suspended, Some("x"), now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "suspending");
+    partners::revoke_tokens(&mut c, &p.id, now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "revoking tokens");
+    drop(c);
+    let id = create_advisory(db, "c").await;
+    let mut c = db.store.conn().await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "creating an advisory");
+    advisories::approve(&mut c, &id, &user("bob"), now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "approving");
+    policies::insert(&mut c, "[tiers.a]\n", "staff:x", "", now()).await.unwrap();
+    moved(catalogue::version(&mut c).await.unwrap(), "setting a policy");
+    // A delivery record or a history event is not a change of visibility.
+    audit::record(&mut c, now(), &Actor::System("test"), "x", "y", None, serde_json::json!({})).await.unwrap();
+    assert_eq!(catalogue::version(&mut c).await.unwrap(), last);
+    let snap = catalogue::load(&mut c).await.unwrap();
+    assert_eq!((snap.version, snap.partners.len(), snap.tokens.len(), snap.advisories.len()), (last, 1, 1, 1));
+    assert!(snap.policy.is_some());
+}
