@@ -13,7 +13,7 @@ use crate::{ApiError, AppState};
 /// A partner that presented a live token and is in good standing now: active, agreement current.
 /// Suspended and revoked partners get 403 with the reason's category, from their next request on.
 #[derive(Debug, Clone)]
-pub struct ActivePartner(pub Partner);
+pub struct ActivePartner(pub Partner, pub std::sync::Arc<crate::delivery::Current>);
 
 impl FromRequestParts<AppState> for ActivePartner {
     type Rejection = ApiError;
@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for ActivePartner {
         if let Err(wait) = state.limiter.check(presented.id.as_str()) {
             return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
         }
-        Ok(Self(partner))
+        Ok(Self(partner, current))
     }
 }
 

@@ -184,7 +184,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<dto::Health>
 /// The calling partner as the program knows it.
 #[utoipa::path(get, path = "/api/v1/me", tag = "partner", security(("bearer" = [])),
     responses((status = 200, body = dto::PartnerView), (status = 401, body = dto::ErrorBody), (status = 403, body = dto::ErrorBody)))]
-async fn me(auth::ActivePartner(partner): auth::ActivePartner) -> Json<dto::PartnerView> {
+async fn me(auth::ActivePartner(partner, _): auth::ActivePartner) -> Json<dto::PartnerView> {
     Json(dto::PartnerView::from(&partner))
 }
 

@@ -55,7 +55,7 @@ pub struct ListQuery {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, current): ActivePartner,
     Query(q): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -67,7 +67,6 @@ pub async fn list(
     };
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let current = s.catalogue.get(&mut conn).await?;
     let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, &mut conn, &current, &partner, now)
         .await?
         .into_iter()
@@ -113,6 +112,7 @@ pub async fn list(
 /// caller waits for its own record to be durable before anything is sent.
 async fn deliver(
     s: &AppState,
+    current: &crate::delivery::Current,
     partner: &forewarn_core::Partner,
     id: &str,
     channel: Channel,
@@ -120,9 +120,8 @@ async fn deliver(
 ) -> Result<Vec<u8>, ApiError> {
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let current = s.catalogue.get(&mut conn).await?;
     let copy =
-        copy_for(&s.store, &s.content, &mut conn, &current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+        copy_for(&s.store, &s.content, &mut conn, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
     // A rendering failure records nothing: no copy was made.
     let bytes = render(&copy)?;
@@ -148,10 +147,10 @@ async fn deliver(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn get_one(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, current): ActivePartner,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let bytes = deliver(&s, &partner, &id, Channel::Api, |c| Ok(json_bytes(&copy_json(c)))).await?;
+    let bytes = deliver(&s, &current, &partner, &id, Channel::Api, |c| Ok(json_bytes(&copy_json(c)))).await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -161,11 +160,12 @@ pub async fn get_one(
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_csaf(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, current): ActivePartner,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let publisher = s.program.publisher.clone();
-    let bytes = deliver(&s, &partner, &id, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, &publisher)))).await?;
+    let bytes =
+        deliver(&s, &current, &partner, &id, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, &publisher)))).await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -208,11 +208,13 @@ fn doc_path(year: i16, id: &str) -> String {
 /// The caller's ROLIE feed: exactly the advisories it may see, `updated` when its copy last changed.
 #[utoipa::path(get, path = "/.well-known/csaf/tlp-amber/feed-tlp-amber.json", tag = "csaf", security(("bearer" = [])),
     responses((status = 200, description = "A ROLIE feed", content_type = "application/json", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
+pub async fn feed(
+    State(s): State<AppState>,
+    ActivePartner(partner, current): ActivePartner,
+) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let base = &s.program.public_url;
     let mut conn = s.store.conn().await?;
-    let current = s.catalogue.get(&mut conn).await?;
     let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
     let mut newest = s.program.started_at;
     let entries: Vec<Value> = listed
@@ -257,7 +259,7 @@ pub async fn feed(State(s): State<AppState>, ActivePartner(partner): ActivePartn
 /// serves (the document changes only when the partner's copy does).
 pub async fn feed_document(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, current): ActivePartner,
     Path((year, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (name, hash) = if let Some(n) = file.strip_suffix(".sha256") {
@@ -271,7 +273,6 @@ pub async fn feed_document(
     };
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let current = s.catalogue.get(&mut conn).await?;
     let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
     drop(conn);
     let Some(entry) = listed.iter().find(|l| csaf::filename(l.published.advisory.id.as_str()) == name) else {
@@ -303,7 +304,7 @@ pub async fn feed_document(
             let digest = if bits == 256 { hex(&Sha256::digest(&doc)) } else { hex(&Sha512::digest(&doc)) };
             return Ok(respond(format!("{digest}  {name}\n").into_bytes(), "text/plain; charset=utf-8"));
         }
-        None => deliver(&s, &partner, &id, Channel::Csaf, |c| Ok(render(c))).await?,
+        None => deliver(&s, &current, &partner, &id, Channel::Csaf, |c| Ok(render(c))).await?,
     };
     Ok(respond(bytes, "application/json"))
 }
@@ -332,7 +333,7 @@ pub async fn program_public_key(State(s): State<AppState>, Path(file): Path<Stri
 /// never an unencrypted fallback.
 pub async fn get_bundle(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, current): ActivePartner,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let mut conn = s.store.conn().await?;
@@ -342,7 +343,6 @@ pub async fn get_bundle(
     let now = Timestamp::now();
     {
         let mut conn = s.store.conn().await?;
-        let current = s.catalogue.get(&mut conn).await?;
         let probe = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
         if !probe.iter().any(|l| l.published.advisory.id.as_str() == id) {
             return Err(ApiError::NotFound);
@@ -359,7 +359,7 @@ pub async fn get_bundle(
     })?;
     let publisher = s.program.publisher.clone();
     let signer = s.program.signing_key.clone();
-    let bytes = deliver(&s, &partner, &id, Channel::Bundle, |c| {
+    let bytes = deliver(&s, &current, &partner, &id, Channel::Bundle, |c| {
         let doc = json_bytes(&csaf::document(c, &publisher));
         let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
         files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
@@ -379,7 +379,10 @@ pub async fn get_bundle(
 /// The caller's registered OpenPGP key.
 #[utoipa::path(get, path = "/api/v1/me/openpgp-key", tag = "partner", security(("bearer" = [])),
     responses((status = 200, body = OpenPgpKey), (status = 404, description = "None registered", body = ErrorBody)))]
-pub async fn get_key(State(s): State<AppState>, ActivePartner(partner): ActivePartner) -> Result<Response, ApiError> {
+pub async fn get_key(
+    State(s): State<AppState>,
+    ActivePartner(partner, _): ActivePartner,
+) -> Result<Response, ApiError> {
     let mut conn = s.store.conn().await?;
     let Some(armored) = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await? else {
         return Err(ApiError::NotFound);
@@ -398,7 +401,7 @@ pub async fn get_key(State(s): State<AppState>, ActivePartner(partner): ActivePa
 /// Registers (replaces) the caller's OpenPGP key: an armored or binary certificate that can encrypt.
 pub async fn put_key(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, _): ActivePartner,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let key = forewarn_openpgp::PartnerKey::parse(&body).map_err(|e| ApiError::BadRequest(format!("{e}")))?;
@@ -430,7 +433,7 @@ pub async fn put_key(
 /// Registers (replaces) the caller's endpoint; answers with the new signing secret, shown this once.
 pub async fn put_webhook(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, _): ActivePartner,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     // Parsed by hand so that a missing Content-Type or a malformed body gets our error format and a sentence.
@@ -464,7 +467,7 @@ pub async fn put_webhook(
     responses((status = 200, body = WebhookInfo), (status = 404, description = "None registered", body = ErrorBody)))]
 pub async fn get_webhook(
     State(s): State<AppState>,
-    ActivePartner(partner): ActivePartner,
+    ActivePartner(partner, _): ActivePartner,
 ) -> Result<Response, ApiError> {
     let mut conn = s.store.conn().await?;
     let Some(endpoint) =
