@@ -120,8 +120,7 @@ async fn deliver(
 ) -> Result<Vec<u8>, ApiError> {
     let now = Timestamp::now();
     let mut conn = s.store.conn().await?;
-    let copy =
-        copy_for(&s.store, &s.content, &mut conn, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    let copy = copy_for(&s.store, &s.content, &mut conn, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
     drop(conn);
     // A rendering failure records nothing: no copy was made.
     let bytes = render(&copy)?;

@@ -90,6 +90,21 @@ pub struct ServeArgs {
 }
 
 fn main() {
+    // `forewarn ... | head` closes stdout early: end quietly, as other command-line tools do, instead of
+    // reporting a panic. (SIGPIPE is ignored by Rust programs, so the write fails and println! panics.)
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -151,3 +151,22 @@ fn the_calendar_lists_patch_tuesdays_in_program_time_and_utc() {
     );
     assert_eq!(out[0]["utc"], "2027-04-13T07:00:00Z");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    let p = Program::new();
+    p.ok(&["demo", "--no-serve"]);
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let mut child = p
+        .cmd(&["policy", "explain", "--partner", "kestrel-edr", "--advisory", &format!("ADV-{year}-0002")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command prints anything, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "ends like a program killed by SIGPIPE: {stderr}");
+}
