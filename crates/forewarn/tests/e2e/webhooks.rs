@@ -236,3 +236,56 @@ fn https_endpoints_get_webhooks_when_their_certificate_is_trusted_and_not_otherw
     assert!(failed["error"].as_str().unwrap().to_lowercase().contains("certificate"), "{failed}");
     assert!(sigterm(&mut child).success());
 }
+
+/// Webhooks announce, for each identity, exactly what its view shows: a CN partner hears of the summary only, a
+/// suspended partner hears nothing, and no announcement names a section the partner may not see.
+#[test]
+fn each_partner_is_told_only_what_its_view_shows() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo_with(&p, &[("FOREWARN_WEBHOOK_INTERVAL_SECS", "1")]);
+    let partners = ["kestrel-edr", "copperline-managed-security", "hanshan-antivirus", "deccan-shield-technologies"];
+    let mut receivers = Vec::new();
+    for partner in partners {
+        let (hook, got) = receiver();
+        let token = token_of(&p, partner);
+        let (status, body) =
+            http_send(&url, "PUT", "/api/v1/me/webhook", &token, format!(r#"{{"url": "{hook}"}}"#).as_bytes());
+        assert_eq!(status, 200, "{body}");
+        receivers.push((partner, token, got));
+    }
+    // The suspended partner cannot even register.
+    let (status, _) = http_send(
+        &url,
+        "PUT",
+        "/api/v1/me/webhook",
+        &token_of(&p, "polder-signal-security"),
+        br#"{"url": "http://127.0.0.1:9/x"}"#,
+    );
+    assert_eq!(status, 403);
+
+    std::thread::sleep(Duration::from_secs(4));
+    for (partner, token, got) in &receivers {
+        let (_, list) = http(&url, "GET", "/api/v1/advisories", Some(token));
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let mut expected = std::collections::BTreeSet::new();
+        for a in list["advisories"].as_array().unwrap() {
+            for s in a["sections"].as_array().unwrap() {
+                expected.insert((a["id"].as_str().unwrap().to_owned(), s.as_str().unwrap().to_owned()));
+            }
+        }
+        let mut announced = std::collections::BTreeSet::new();
+        for (_, body) in got.lock().unwrap().iter() {
+            let payload: Value = serde_json::from_slice(body).unwrap();
+            let id = payload["data"]["advisory_id"].as_str().unwrap().to_owned();
+            assert!(list.to_string().contains(&id), "{partner} was told of {id}, which it cannot see");
+            if payload["type"] == "advisory.section_available" {
+                announced.insert((id, payload["data"]["section"].as_str().unwrap().to_owned()));
+            }
+        }
+        assert_eq!(announced, expected, "{partner}: announced sections differ from its view");
+        if *partner == "hanshan-antivirus" {
+            assert!(expected.iter().all(|(_, s)| s == "summary"), "{expected:?}");
+        }
+    }
+    assert!(sigterm(&mut child).success());
+}
