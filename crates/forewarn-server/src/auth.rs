@@ -51,7 +51,10 @@ impl FromRequestParts<AppState> for ActivePartner {
             )));
         }
         if !allow.is_empty() {
-            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| client_address(c.0.ip(), &parts.headers, &state.trusted_proxies));
             if !peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
                 return Err(ApiError::Forbidden(format!(
                     "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
@@ -63,6 +66,45 @@ impl FromRequestParts<AppState> for ActivePartner {
             return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
         }
         Ok(Self(partner, current))
+    }
+}
+
+/// The client's address: the connecting address, or — when that is a trusted proxy — the rightmost address in
+/// `X-Forwarded-For` that is not a trusted proxy. A header from an untrusted peer is ignored: anyone can send one.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[forewarn_core::IpNet],
+) -> std::net::IpAddr {
+    if !trusted.iter().any(|n| n.contains(peer)) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.iter().any(|n| n.contains(*ip))).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let trusted = vec![forewarn_core::IpNet::parse("10.0.0.0/8").unwrap()];
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7, 10.1.1.1".parse().unwrap());
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // Behind the trusted proxy: the rightmost untrusted address (the one the proxy saw connect).
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &trusted), ip("198.51.100.7"));
+        // From anywhere else, the header is ignored.
+        assert_eq!(client_address(ip("192.0.2.5"), &h, &trusted), ip("192.0.2.5"));
+        assert_eq!(client_address(ip("10.0.0.2"), &axum::http::HeaderMap::new(), &trusted), ip("10.0.0.2"));
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &[]), ip("10.0.0.2"));
     }
 }
 

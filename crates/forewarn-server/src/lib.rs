@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub webhooks: webhooks::WebhookConfig,
     /// Requests per minute per API token (0: no limit).
     pub rate_limit_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, the client address for allow-lists is the
+    /// rightmost address in that header that is not itself a trusted proxy. Empty: the connecting address.
+    pub trusted_proxies: Vec<forewarn_core::IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +58,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             webhooks: webhooks::WebhookConfig::default(),
             rate_limit_per_minute: 600,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -77,6 +81,7 @@ pub struct AppState {
     pub program: Arc<Program>,
     pub catalogue: Arc<delivery::Catalogue>,
     pub limiter: Arc<limit::RateLimiter>,
+    pub trusted_proxies: Arc<Vec<forewarn_core::IpNet>>,
     pub recorder: recorder::Recorder,
     pub content: Arc<delivery::ContentCache>,
 }
@@ -91,6 +96,7 @@ impl AppState {
             program: Arc::new(program),
             catalogue: Arc::default(),
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         }
     }
 }

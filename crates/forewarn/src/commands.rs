@@ -179,6 +179,14 @@ pub fn server_config(g: &Globals, listen_flag: Option<String>) -> CliResult<Serv
     {
         config.rate_limit_per_minute = limit;
     }
+    let proxies: Vec<String> = env("FOREWARN_TRUSTED_PROXIES")
+        .map(|v| v.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())
+        .or(file.trusted_proxies)
+        .unwrap_or_default();
+    config.trusted_proxies = proxies
+        .iter()
+        .map(|p| forewarn_core::IpNet::parse(p).map_err(|e| CliError::user(format!("trusted_proxies: {e}"))))
+        .collect::<CliResult<_>>()?;
     let allow_private =
         env("FOREWARN_WEBHOOK_ALLOW_PRIVATE").map(|v| v == "true" || v == "1").or(file.webhook_allow_private);
     config.webhooks.allow_private = allow_private.unwrap_or(false);

@@ -43,6 +43,8 @@ pub struct FileConfig {
     /// Send webhooks to private, loopback and link-local addresses too (a lab, a test). Default false; the demo
     /// allows them unless this says otherwise.
     pub webhook_allow_private: Option<bool>,
+    /// Reverse proxies (networks) whose `X-Forwarded-For` header is believed for IP allow-lists.
+    pub trusted_proxies: Option<Vec<String>>,
     /// Requests per minute per partner API token (bursts of a sixth of it). Default 600; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
     /// A PEM file of CA certificates to trust for https webhook endpoints, besides the public web PKI roots.

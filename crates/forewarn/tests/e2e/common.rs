@@ -210,3 +210,18 @@ pub fn http_raw(base: &str, path: &str, token: &str) -> String {
 pub fn http_post(base: &str, path: &str, token: &str, body: &[u8]) -> (u16, String) {
     http_send(base, "POST", path, token, body)
 }
+
+/// A GET with a bearer token and one extra header line (`Name: value`); returns the status.
+pub fn http_status_with(base: &str, path: &str, token: &str, header: &str) -> u16 {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{header}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    raw.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}

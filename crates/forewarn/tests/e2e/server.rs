@@ -171,7 +171,8 @@ fn key_rotation_rewraps_and_an_interrupted_rotation_completes_on_the_next_comman
 #[test]
 fn rate_limits_answer_429_with_retry_after_and_allow_lists_hold() {
     let p = Program::new();
-    let (mut child, url, _) = start_demo_with(&p, &[("FOREWARN_RATE_LIMIT_PER_MINUTE", "60")]);
+    let (mut child, url, _) =
+        start_demo_with(&p, &[("FOREWARN_RATE_LIMIT_PER_MINUTE", "60"), ("FOREWARN_TRUSTED_PROXIES", "127.0.0.1/32")]);
     let kestrel = token_of(&p, "kestrel-edr");
     // A burst of 10, then 429 with Retry-After; another token is not affected.
     for _ in 0..10 {
@@ -188,6 +189,11 @@ fn rate_limits_answer_429_with_retry_after_and_allow_lists_hold() {
     let (status, body) = http(&url, "GET", "/api/v1/me", Some(&bluefen));
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("allow-list"), "{body}");
+    // Behind a trusted proxy (here: loopback), the forwarded client address counts; a forged one does not help.
+    let fwd = crate::common::http_status_with;
+    assert_eq!(fwd(&url, "/api/v1/me", &bluefen, "X-Forwarded-For: 203.0.113.9"), 200);
+    assert_eq!(fwd(&url, "/api/v1/me", &bluefen, "X-Forwarded-For: 198.51.100.1"), 403);
+    assert_eq!(fwd(&url, "/api/v1/me", &bluefen, "X-Forwarded-For: 203.0.113.9, 198.51.100.1"), 403);
     p.ok(&["partner", "allow-ips", "bluefen-network-defense", "203.0.113.0/24", "127.0.0.0/8"]);
     assert_eq!(http(&url, "GET", "/api/v1/me", Some(&bluefen)).0, 200);
     p.ok(&["partner", "allow-ips", "bluefen-network-defense"]);
