@@ -1,0 +1,97 @@
+//! `render_for` and the CSAF form, for any view: a copy holds exactly the sections the view shows, and no text of a
+//! hidden section appears anywhere in its CSAF document — not in notes, titles, remediations or the history.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
+use std::collections::BTreeSet;
+
+use forewarn_core::{
+    Advisory, AdvisoryFlag, AdvisoryId, AdvisoryState, Attachment, CountryCode, Cvss, Partner, PartnerId,
+    PartnerStatus, Product, RevisionMeta, SectionKind, Sections, TierName, Username,
+};
+use forewarn_policy::{view, AdvisoryFacts, Policy};
+use forewarn_render::{csaf, render_for, Content};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+fn marker(kind: SectionKind) -> String {
+    format!("HIDDEN-MARKER-{}", kind.as_str().to_uppercase())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn copies_hold_exactly_the_visible_sections(
+        tier in prop::sample::select(vec!["validate", "ans", "entry"]),
+        country in prop::sample::select(vec!["US", "CN", "DE"]),
+        probation in any::<bool>(),
+        exploited in any::<bool>(),
+        present in prop::sample::subsequence(SectionKind::ALL.to_vec(), 1..=5),
+        hours_before_t in -72i64..200,
+    ) {
+        let policy = Policy::parse(forewarn_policy::DEFAULT_POLICY).unwrap();
+        let t: Timestamp = "2026-12-08T18:00:00Z".parse().unwrap();
+        let now = t - SignedDuration::from_hours(hours_before_t);
+        let mut flags = BTreeSet::new();
+        if probation {
+            flags.insert("probation".to_owned());
+        }
+        let partner = Partner {
+            id: PartnerId::parse("p-test").unwrap(),
+            name: "P".into(),
+            country: CountryCode::parse(country).unwrap(),
+            tier: TierName::parse(tier).unwrap(),
+            status: PartnerStatus::Active,
+            status_reason: None,
+            status_changed_at: t,
+            agreement_expires_at: None,
+            contacts: vec![],
+            flags,
+            created_at: t,
+        };
+        let advisory = Advisory {
+            id: AdvisoryId::parse("ADV-2026-0001").unwrap(),
+            state: AdvisoryState::Scheduled,
+            release_at: Some(t),
+            current_revision: 1,
+            approved_revision: Some(1),
+            created_by: Username::parse("alice").unwrap(),
+            created_at: t,
+            updated_at: t,
+            withdrawn_reason: None,
+        };
+        let meta = RevisionMeta {
+            title: "Contoso Widget: a flaw".into(),
+            products: vec![Product::new("Contoso Widget", vec!["1.0 through 1.4".into()]).unwrap()],
+            cvss: Some(Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").unwrap()),
+            cwe: None,
+            cves: vec![],
+            flags: if exploited { vec![AdvisoryFlag::ExploitedInTheWild] } else { vec![] },
+        };
+        let mut sections = Sections::new();
+        for k in &present {
+            sections.set(*k, &format!("Text of the {k} section. {}", marker(*k))).unwrap();
+        }
+        let attachments = vec![Attachment::new("trigger.py", b"print('HIDDEN-MARKER-ATTACHMENT')".to_vec()).unwrap()];
+        let v = view(&policy, &partner, &AdvisoryFacts { advisory: &advisory, meta: &meta, sections: &present }, now);
+        let content = Content { number: 1, meta: &meta, sections: &sections, attachments: &attachments, approved_at: Some(t) };
+        let copy = render_for(&partner, &advisory, content, &v, now);
+        match copy {
+            None => prop_assert!(v.visible.is_empty()),
+            Some(copy) => {
+                let kinds: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
+                prop_assert_eq!(&kinds, &v.visible);
+                prop_assert_eq!(copy.attachments.is_empty(), !v.shows(SectionKind::Poc));
+                let doc = csaf::document(&copy, &csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() })
+                    .to_string();
+                for k in SectionKind::ALL {
+                    let shown = v.shows(k) && present.contains(&k);
+                    prop_assert_eq!(doc.contains(&marker(k)), shown, "{} in the CSAF document: {}", k, shown);
+                }
+                prop_assert!(!doc.contains("HIDDEN-MARKER-ATTACHMENT"), "attachments never travel in CSAF");
+                prop_assert_eq!(doc.contains("\"status\":\"final\""), now >= t);
+            }
+        }
+    }
+}
