@@ -1,8 +1,6 @@
 //! `render_for` and the CSAF form, for any view: a copy holds exactly the sections the view shows, and no text of a
 //! hidden section appears anywhere in its CSAF document — not in notes, titles, remediations or the history.
 
-#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
-
 use std::collections::BTreeSet;
 
 use forewarn_core::{
