@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for ActivePartner {
         // From the current catalogue: one query to check that it is current (see `delivery::Catalogue`).
         let current = state.catalogue.get(&mut conn).await?;
         let row = current.tokens.get(presented.id.as_str()).ok_or(ApiError::Unauthenticated)?;
-        if !presented.matches(&row.secret_hash) || !row.info.is_live(now) {
+        if !row.accepts(&presented, now) {
             return Err(ApiError::Unauthenticated);
         }
         let (partner, allow) =

@@ -22,6 +22,13 @@ pub struct TokenRow {
     pub secret_hash: Vec<u8>,
 }
 
+impl TokenRow {
+    /// Whether the presented token is this one (constant-time) and still live at `now`.
+    pub fn accepts(&self, presented: &crate::credentials::PresentedToken, now: jiff::Timestamp) -> bool {
+        presented.id == self.info.id && presented.matches(&self.secret_hash) && self.info.is_live(now)
+    }
+}
+
 #[derive(Debug)]
 pub struct Snapshot {
     pub version: i64,

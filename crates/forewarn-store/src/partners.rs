@@ -323,13 +323,7 @@ pub async fn authenticate_with_allow_list(
     if !presented.matches(&hash) || !live {
         return Ok(None);
     }
-    let list: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("ip_allow")?)
-        .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
-    let nets = list
-        .iter()
-        .map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some((from_row(&row)?, nets)))
+    Ok(Some((from_row(&row)?, allow_list(&row)?)))
 }
 
 /// Finds the partner a presented token belongs to, if the token is live. The partner's status is not checked
@@ -383,14 +377,6 @@ pub async fn set_ip_allow(
     Ok(())
 }
 
-pub async fn ip_allow(conn: &mut AnyConnection, id: &PartnerId) -> Result<Vec<forewarn_core::IpNet>> {
-    let row = sqlx::query("SELECT ip_allow FROM partners WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?;
-    let Some(r) = row else { return Ok(Vec::new()) };
-    let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("ip_allow")?)
-        .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
-    list.iter().map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
-}
-
 /// Every token of every partner, with its stored hash (for a server's snapshot).
 pub async fn all_tokens(conn: &mut AnyConnection) -> Result<Vec<crate::catalogue::TokenRow>> {
     let rows = sqlx::query(
@@ -419,15 +405,12 @@ pub async fn all_tokens(conn: &mut AnyConnection) -> Result<Vec<crate::catalogue
 /// Every partner with its IP allow-list, in one query.
 pub async fn list_with_allow_lists(conn: &mut AnyConnection) -> Result<Vec<(Partner, Vec<forewarn_core::IpNet>)>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS}, ip_allow FROM partners ORDER BY id")).fetch_all(conn).await?;
-    rows.iter()
-        .map(|r| {
-            let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("ip_allow")?)
-                .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
-            let nets = list
-                .iter()
-                .map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string())))
-                .collect::<Result<Vec<_>>>()?;
-            Ok((from_row(r)?, nets))
-        })
-        .collect()
+    rows.iter().map(|r| Ok((from_row(r)?, allow_list(r)?))).collect()
+}
+
+/// The `ip_allow` column of a row: a JSON list of networks.
+fn allow_list(r: &sqlx::any::AnyRow) -> Result<Vec<forewarn_core::IpNet>> {
+    let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("ip_allow")?)
+        .map_err(|_| StoreError::Corrupt("partners.ip_allow is not a JSON list".into()))?;
+    list.iter().map(|n| forewarn_core::IpNet::parse(n).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
 }
