@@ -10,7 +10,8 @@ use jiff::Timestamp;
 
 use crate::{ApiError, AppState};
 
-/// A partner that presented a live token and is in good standing now: active, agreement current.
+/// A partner that presented a live token and is in good standing now: active, agreement current — checked on a
+/// catalogue confirmed current by a query. For writes and low-volume reads; the content endpoints use [`Caller`].
 /// Suspended and revoked partners get 403 with the reason's category, from their next request on.
 #[derive(Debug, Clone)]
 pub struct ActivePartner(pub Partner, pub std::sync::Arc<crate::delivery::Current>);
@@ -19,19 +20,48 @@ impl FromRequestParts<AppState> for ActivePartner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let mut conn = state.store.conn().await?;
+        let current = state.catalogue.get(&mut conn).await?;
+        let partner = caller.check(&current, Timestamp::now())?;
+        caller.rate_limit(state)?;
+        Ok(Self(partner, current))
+    }
+}
+
+/// The credentials a request presented (a well-formed bearer token) and where it came from — not yet checked
+/// against the catalogue: [`Caller::check`] does that, on a snapshot the caller then has confirmed (see
+/// `partner_api::serve` and `recorder`). A request without a well-formed partner token is refused 401 here.
+#[derive(Debug)]
+pub struct Caller {
+    presented: forewarn_store::credentials::PresentedToken,
+    peer: Option<std::net::IpAddr>,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthenticated)?;
         let token = header.strip_prefix("Bearer ").ok_or(ApiError::Unauthenticated)?.trim();
         let presented = forewarn_store::credentials::PresentedToken::parse(token).ok_or(ApiError::Unauthenticated)?;
-        let now = Timestamp::now();
-        let mut conn = state.store.conn().await?;
-        // From the current catalogue: one query to check that it is current (see `delivery::Catalogue`).
-        let current = state.catalogue.get(&mut conn).await?;
-        let row = current.tokens.get(presented.id.as_str()).ok_or(ApiError::Unauthenticated)?;
-        if !row.accepts(&presented, now) {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| client_address(c.0.ip(), &parts.headers, &state.trusted_proxies));
+        Ok(Self { presented, peer })
+    }
+}
+
+impl Caller {
+    /// The partner these credentials stand for, if its token is live and the partner in good standing at `now`
+    /// according to `current`; otherwise 401 (unknown, wrong or expired token) or 403 saying why.
+    pub fn check(&self, current: &crate::delivery::Current, now: Timestamp) -> Result<Partner, ApiError> {
+        let row = current.tokens.get(self.presented.id.as_str()).ok_or(ApiError::Unauthenticated)?;
+        if !row.accepts(&self.presented, now) {
             return Err(ApiError::Unauthenticated);
         }
-        let (partner, allow) =
-            current.partners.get(row.info.partner_id.as_str()).cloned().ok_or(ApiError::Unauthenticated)?;
+        let (partner, allow) = current.partners.get(row.info.partner_id.as_str()).ok_or(ApiError::Unauthenticated)?;
         match partner.status {
             PartnerStatus::Suspended => {
                 return Err(ApiError::Forbidden(format!(
@@ -50,22 +80,18 @@ impl FromRequestParts<AppState> for ActivePartner {
                 partner.id
             )));
         }
-        if !allow.is_empty() {
-            let peer = parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| client_address(c.0.ip(), &parts.headers, &state.trusted_proxies));
-            if !peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
-                return Err(ApiError::Forbidden(format!(
-                    "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
-                    partner.id
-                )));
-            }
+        if !allow.is_empty() && !self.peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
+            return Err(ApiError::Forbidden(format!(
+                "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
+                partner.id
+            )));
         }
-        if let Err(wait) = state.limiter.check(presented.id.as_str()) {
-            return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
-        }
-        Ok(Self(partner, current))
+        Ok(partner.clone())
+    }
+
+    /// Counts this request against its token's rate limit: 429 when over it.
+    pub fn rate_limit(&self, state: &AppState) -> Result<(), ApiError> {
+        state.limiter.check(self.presented.id.as_str()).map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))
     }
 }
 

@@ -16,8 +16,10 @@ use crate::ApiError;
 
 /// The current state of everything that decides what partners see: partners (with allow-lists), tokens,
 /// advisories and the parsed active policy. Rebuilt from the database whenever the change counter (bumped by
-/// database triggers on every change to those tables, by any process) moved; checked with one query per request.
-/// Safe with several servers: each checks the counter, so a change committed anywhere is seen by the next request.
+/// database triggers on every change to those tables, by any process) moved. Partner reads decide on the latest
+/// snapshot without a query and have the decision confirmed at the commit point (`recorder`), which reads the counter
+/// once for a whole batch; other callers use [`Catalogue::get`], which checks the counter first. Either way a change
+/// committed anywhere, by any server or the CLI, is seen by the next request.
 #[derive(Debug)]
 pub struct Current {
     pub version: i64,
@@ -39,6 +41,16 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The latest snapshot this server holds, without checking that it is still current: only for decisions that
+    /// are then confirmed by `Recorder::confirm`. Loads one on first use.
+    pub async fn latest(&self, store: &Store) -> Result<Arc<Current>, ApiError> {
+        if let Some(c) = self.current.read().ok().and_then(|c| c.clone()) {
+            return Ok(c);
+        }
+        self.get(&mut *store.conn().await?).await
+    }
+
+    /// The current snapshot, checked with one query (and reloaded when it moved).
     pub async fn get(&self, conn: &mut AnyConnection) -> Result<Arc<Current>, ApiError> {
         let version = forewarn_store::catalogue::version(conn).await?;
         if let Some(c) = self.current.read().ok().and_then(|c| c.clone()) {
@@ -97,18 +109,13 @@ fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, 
 }
 
 impl ContentCache {
-    async fn outline(
-        &self,
-        store: &Store,
-        conn: &mut AnyConnection,
-        id: &AdvisoryId,
-        number: u32,
-    ) -> Result<Arc<Outline>, ApiError> {
+    async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
         let key = (id.to_string(), number);
         if let Some(o) = self.outlines.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(o);
         }
-        let o = Arc::new(advisories::outline(conn, store.master_key()?, id, number).await?);
+        let mut conn = store.conn().await?;
+        let o = Arc::new(advisories::outline(&mut conn, store.master_key()?, id, number).await?);
         bounded_insert(&self.outlines, key, o.clone());
         Ok(o)
     }
@@ -116,7 +123,6 @@ impl ContentCache {
     async fn content(
         &self,
         store: &Store,
-        conn: &mut AnyConnection,
         id: &AdvisoryId,
         number: u32,
         kinds: &[SectionKind],
@@ -142,8 +148,9 @@ impl ContentCache {
         if missing.is_empty() && cached_attachments.is_some() {
             return Ok((out, cached_attachments.map(|a| a.as_ref().clone()).unwrap_or_default()));
         }
+        let mut conn = store.conn().await?;
         let (opened, attachments) =
-            advisories::sections(conn, store.master_key()?, id, number, &missing, with_attachments).await?;
+            advisories::sections(&mut conn, store.master_key()?, id, number, &missing, with_attachments).await?;
         for (k, body) in opened.iter() {
             bounded_insert(&self.sections, (id.to_string(), number, k), Arc::from(body));
             out.set(k, body).map_err(|_| ApiError::Internal)?;
@@ -168,30 +175,20 @@ impl Published {
     }
 }
 
-async fn published_one(
-    store: &Store,
-    cache: &ContentCache,
-    conn: &mut AnyConnection,
-    advisory: Advisory,
-) -> Result<Option<Published>, ApiError> {
+async fn published_one(store: &Store, cache: &ContentCache, advisory: Advisory) -> Result<Option<Published>, ApiError> {
     let Some(number) = advisory.approved_revision else { return Ok(None) };
     if advisory.state != AdvisoryState::Scheduled {
         return Ok(None);
     }
-    let outline = cache.outline(store, conn, &advisory.id, number).await?;
+    let outline = cache.outline(store, &advisory.id, number).await?;
     Ok(Some(Published { advisory, outline }))
 }
 
 /// Every published advisory, by id.
-pub async fn published(
-    store: &Store,
-    cache: &ContentCache,
-    conn: &mut AnyConnection,
-    current: &Current,
-) -> Result<Vec<Published>, ApiError> {
+pub async fn published(store: &Store, cache: &ContentCache, current: &Current) -> Result<Vec<Published>, ApiError> {
     let mut out = Vec::new();
     for a in &current.advisories {
-        if let Some(p) = published_one(store, cache, conn, a.clone()).await? {
+        if let Some(p) = published_one(store, cache, a.clone()).await? {
             out.push(p);
         }
     }
@@ -207,31 +204,58 @@ pub struct Listed {
     pub updated: Timestamp,
 }
 
+impl Listed {
+    /// When the copy was first visible to the partner (its initial release, for the CSAF year folder).
+    pub fn first_visible(&self, now: Timestamp) -> Timestamp {
+        self.view
+            .decisions
+            .iter()
+            .filter_map(|d| d.visibility.time())
+            .filter(|t| *t <= now)
+            .min()
+            .unwrap_or(self.updated)
+    }
+}
+
+fn listed(current: &Current, partner: &Partner, p: Published, now: Timestamp) -> Option<Listed> {
+    let v = view(&current.policy, partner, &p.facts(), now);
+    if !v.is_visible() {
+        return None;
+    }
+    let first = v.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min();
+    let mut updated = v.last_change().unwrap_or(now);
+    if let (Some(approved), Some(first)) = (p.outline.approved_at, first) {
+        if p.outline.number > 1 && approved > first && approved <= now {
+            updated = updated.max(approved);
+        }
+    }
+    Some(Listed { published: p, view: v, updated })
+}
+
 /// The advisories a partner may see now, each with its view. Absent: every advisory the view hides entirely.
 pub async fn listing(
     store: &Store,
     cache: &ContentCache,
-    conn: &mut AnyConnection,
     current: &Current,
     partner: &Partner,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ApiError> {
-    let mut out = Vec::new();
-    for p in published(store, cache, conn, current).await? {
-        let v = view(&current.policy, partner, &p.facts(), now);
-        if !v.is_visible() {
-            continue;
-        }
-        let first = v.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min();
-        let mut updated = v.last_change().unwrap_or(now);
-        if let (Some(approved), Some(first)) = (p.outline.approved_at, first) {
-            if p.outline.number > 1 && approved > first && approved <= now {
-                updated = updated.max(approved);
-            }
-        }
-        out.push(Listed { published: p, view: v, updated });
-    }
-    Ok(out)
+    Ok(published(store, cache, current).await?.into_iter().filter_map(|p| listed(current, partner, p, now)).collect())
+}
+
+/// One entry of [`listing`], found by a predicate on the advisory id (at most one advisory matches it), without
+/// deciding the others.
+pub async fn listed_one(
+    store: &Store,
+    cache: &ContentCache,
+    current: &Current,
+    partner: &Partner,
+    matches: impl Fn(&str) -> bool,
+    now: Timestamp,
+) -> Result<Option<Listed>, ApiError> {
+    let Some(advisory) = current.advisories.iter().find(|a| matches(a.id.as_str())).cloned() else { return Ok(None) };
+    let Some(p) = published_one(store, cache, advisory).await? else { return Ok(None) };
+    Ok(listed(current, partner, p, now))
 }
 
 /// The copy of one advisory for a partner, or `None` when it does not exist for that partner (unknown id, not
@@ -239,7 +263,6 @@ pub async fn listing(
 pub async fn copy_for(
     store: &Store,
     cache: &ContentCache,
-    conn: &mut AnyConnection,
     current: &Current,
     partner: &Partner,
     id: &str,
@@ -247,14 +270,14 @@ pub async fn copy_for(
 ) -> Result<Option<Personalised>, ApiError> {
     let Ok(id) = AdvisoryId::parse(id) else { return Ok(None) };
     let Some(advisory) = current.advisory(id.as_str()).cloned() else { return Ok(None) };
-    let Some(p) = published_one(store, cache, conn, advisory).await? else { return Ok(None) };
+    let Some(p) = published_one(store, cache, advisory).await? else { return Ok(None) };
     let v = view(&current.policy, partner, &p.facts(), now);
     if !v.is_visible() {
         return Ok(None);
     }
     // Open only what the view shows.
     let (sections, attachments) =
-        cache.content(store, conn, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
+        cache.content(store, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
     let content = Content {
         number: p.outline.number,
         meta: &p.outline.meta,

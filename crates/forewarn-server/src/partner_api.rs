@@ -1,5 +1,7 @@
-//! The partner API and the CSAF provider. Each handler authenticates the partner (an extractor), asks
-//! `delivery` for the view and the copy, records the delivery in the same transaction, and only then answers.
+//! The partner API and the CSAF provider. Each content handler runs through [`serve`]: it authenticates the
+//! caller and asks `delivery` for the view and the copy on the latest catalogue snapshot, then has the decision
+//! confirmed at the commit point (`recorder`), which writes the delivery record in the same transaction as it checks
+//! that the snapshot was current — and only then answers.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -13,12 +15,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::auth::ActivePartner;
-use crate::delivery::{copy_for, listing};
+use crate::auth::{ActivePartner, Caller};
+use crate::delivery::{copy_for, listing, Current};
 use crate::dto::{
     AdvisoryCopy, AdvisoryList, ErrorBody, Fingerprint, Links, ListedAdvisory, OpenPgpKey, Upcoming, WebhookDelivery,
     WebhookInfo, WebhookRegistered, WebhookRequest,
 };
+use crate::recorder::{Confirm, Record};
 use crate::{ApiError, AppState};
 
 fn hex(bytes: &[u8]) -> String {
@@ -55,7 +58,7 @@ pub struct ListQuery {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
+    caller: Caller,
     Query(q): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -65,9 +68,24 @@ pub async fn list(
         })?),
         None => None,
     };
-    let now = Timestamp::now();
-    let mut conn = s.store.conn().await?;
-    let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, &mut conn, &current, &partner, now)
+    let s = &s;
+    serve(
+        s,
+        &caller,
+        |current, partner, now| async move { Ok((list_body(s, &current, &partner, now, since).await?, None)) },
+    )
+    .await
+    .and_then(|body| list_response(body, &headers))
+}
+
+async fn list_body(
+    s: &AppState,
+    current: &Current,
+    partner: &forewarn_core::Partner,
+    now: Timestamp,
+    since: Option<Timestamp>,
+) -> Result<Vec<u8>, ApiError> {
+    let advisories: Vec<ListedAdvisory> = listing(&s.store, &s.content, current, partner, now)
         .await?
         .into_iter()
         .filter(|l| since.is_none_or(|since| l.updated > since))
@@ -94,7 +112,10 @@ pub async fn list(
             }
         })
         .collect();
-    let body = json_bytes(&serde_json::to_value(AdvisoryList { advisories }).unwrap_or(Value::Null));
+    Ok(json_bytes(&serde_json::to_value(AdvisoryList { advisories }).unwrap_or(Value::Null)))
+}
+
+fn list_response(body: Vec<u8>, headers: &HeaderMap) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..32]);
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|e| e.trim() == etag))
     {
@@ -107,24 +128,67 @@ pub async fn list(
     Ok(r)
 }
 
-/// Renders a copy with `render`, records its delivery durably, and only then returns the bytes; 404 when the copy
-/// does not exist. The view is decided on a read connection; the record is group-committed (`recorder`), and the
-/// caller waits for its own record to be durable before anything is sent.
+/// Most times a decision is made again because the catalogue changed under it (see `recorder`).
+const ATTEMPTS: usize = 5;
+
+/// Answers a partner read: checks the caller and runs `work` on the latest catalogue snapshot, then has the outcome
+/// (an answer with the record of the copy it carries, or a refusal) confirmed at the commit point. When the snapshot
+/// turns out to be stale, nothing was recorded or sent, and the whole decision is made again on a fresh one — so
+/// what a partner receives, including a 401, 403 or 404, is always decided on a catalogue no older than its request.
+pub(crate) async fn serve<T, F, Fut>(s: &AppState, caller: &Caller, work: F) -> Result<T, ApiError>
+where
+    F: Fn(std::sync::Arc<Current>, forewarn_core::Partner, Timestamp) -> Fut,
+    Fut: std::future::Future<Output = Result<(T, Option<Record>), ApiError>>,
+{
+    let mut counted = false;
+    for attempt in 0..ATTEMPTS {
+        let current = if attempt == 0 {
+            s.catalogue.latest(&s.store).await?
+        } else {
+            s.catalogue.get(&mut *s.store.conn().await?).await?
+        };
+        let now = Timestamp::now();
+        let mut outcome = match caller.check(&current, now) {
+            Ok(partner) => {
+                let limited = if counted { Ok(()) } else { caller.rate_limit(s) };
+                counted = true;
+                match limited {
+                    Ok(()) => work(current.clone(), partner, now).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        if matches!(outcome, Err(ApiError::Internal)) {
+            return Err(ApiError::Internal);
+        }
+        let record = outcome.as_mut().ok().and_then(|(_, r)| r.take());
+        let confirmed = s.recorder.confirm(current.version, record).await.map_err(|e| {
+            tracing::error!(error = %e, "a delivery could not be recorded; the copy is not sent");
+            ApiError::Internal
+        })?;
+        if confirmed == Confirm::Fresh {
+            return outcome.map(|(t, _)| t);
+        }
+    }
+    tracing::error!(attempts = ATTEMPTS, "the catalogue changed under every attempt to answer a request");
+    Err(ApiError::Internal)
+}
+
+/// Renders the caller's copy of advisory `id` with `render` and the record of that copy; 404 when the copy does not
+/// exist. A rendering failure records nothing: no copy was made.
 async fn deliver(
     s: &AppState,
-    current: &crate::delivery::Current,
+    current: &Current,
     partner: &forewarn_core::Partner,
     id: &str,
+    now: Timestamp,
     channel: Channel,
     render: impl FnOnce(&Personalised) -> Result<Vec<u8>, ApiError>,
-) -> Result<Vec<u8>, ApiError> {
-    let now = Timestamp::now();
-    let mut conn = s.store.conn().await?;
-    let copy = copy_for(&s.store, &s.content, &mut conn, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
-    drop(conn);
-    // A rendering failure records nothing: no copy was made.
+) -> Result<(Vec<u8>, Option<Record>), ApiError> {
+    let copy = copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
     let bytes = render(&copy)?;
-    let record = crate::recorder::Record {
+    let record = Record {
         at: now,
         partner: PartnerId::parse(&copy.partner_id).map_err(|_| ApiError::Internal)?,
         advisory: AdvisoryId::parse(&copy.advisory_id).map_err(|_| ApiError::Internal)?,
@@ -133,23 +197,19 @@ async fn deliver(
         channel,
         digest: hex(&Sha256::digest(&bytes)),
     };
-    s.recorder.record(record).await.map_err(|e| {
-        tracing::error!(error = %e, "a delivery could not be recorded; the copy is not sent");
-        ApiError::Internal
-    })?;
-    Ok(bytes)
+    Ok((bytes, Some(record)))
 }
 
 /// The caller's copy of one advisory, sections as Markdown.
 #[utoipa::path(get, path = "/api/v1/advisories/{id}", tag = "partner", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = AdvisoryCopy), (status = 404, description = "Unknown, or not visible to the caller yet (identical answers)", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn get_one(
-    State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let bytes = deliver(&s, &current, &partner, &id, Channel::Api, |c| Ok(json_bytes(&copy_json(c)))).await?;
+pub async fn get_one(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (s, id) = (&s, &id);
+    let bytes = serve(s, &caller, |current, partner, now| async move {
+        deliver(s, &current, &partner, id, now, Channel::Api, |c| Ok(json_bytes(&copy_json(c)))).await
+    })
+    .await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -157,14 +217,13 @@ pub async fn get_one(
 #[utoipa::path(get, path = "/api/v1/advisories/{id}/csaf", tag = "partner", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "A CSAF 2.0 csaf_security_advisory document", content_type = "application/json", body = Object),
         (status = 404, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn get_csaf(
-    State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let publisher = s.program.publisher.clone();
-    let bytes =
-        deliver(&s, &current, &partner, &id, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, &publisher)))).await?;
+pub async fn get_csaf(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (s, id) = (&s, &id);
+    let bytes = serve(s, &caller, |current, partner, now| async move {
+        let publisher = &s.program.publisher;
+        deliver(s, &current, &partner, id, now, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, publisher)))).await
+    })
+    .await?;
     Ok(respond(bytes, "application/json"))
 }
 
@@ -207,21 +266,33 @@ fn doc_path(year: i16, id: &str) -> String {
 /// The caller's ROLIE feed: exactly the advisories it may see, `updated` when its copy last changed.
 #[utoipa::path(get, path = "/.well-known/csaf/tlp-amber/feed-tlp-amber.json", tag = "csaf", security(("bearer" = [])),
     responses((status = 200, description = "A ROLIE feed", content_type = "application/json", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn feed(
-    State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
-) -> Result<Response, ApiError> {
-    let now = Timestamp::now();
+pub async fn feed(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let s = &s;
+    let bytes =
+        serve(
+            s,
+            &caller,
+            |current, partner, now| async move { Ok((feed_body(s, &current, &partner, now).await?, None)) },
+        )
+        .await?;
+    Ok(respond(bytes, "application/json"))
+}
+
+async fn feed_body(
+    s: &AppState,
+    current: &Current,
+    partner: &forewarn_core::Partner,
+    now: Timestamp,
+) -> Result<Vec<u8>, ApiError> {
     let base = &s.program.public_url;
-    let mut conn = s.store.conn().await?;
-    let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
+    let listed = listing(&s.store, &s.content, current, partner, now).await?;
     let mut newest = s.program.started_at;
     let entries: Vec<Value> = listed
         .iter()
         .map(|l| {
             newest = newest.max(l.updated);
             let id = l.published.advisory.id.as_str();
-            let first = l.view.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min().unwrap_or(l.updated);
+            let first = l.first_visible(now);
             let url = format!("{base}{}", doc_path(first.to_zoned(jiff::tz::TimeZone::UTC).year(), id));
             json!({
                 "id": id,
@@ -247,7 +318,7 @@ pub async fn feed(
         "updated": newest.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         "entry": entries,
     }});
-    Ok(respond(json_bytes(&doc), "application/json"))
+    Ok(json_bytes(&doc))
 }
 
 /// A document of the feed, or its `.sha256` / `.sha512` / `.asc`.
@@ -258,7 +329,7 @@ pub async fn feed(
 /// serves (the document changes only when the partner's copy does).
 pub async fn feed_document(
     State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
+    caller: Caller,
     Path((year, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (name, hash) = if let Some(n) = file.strip_suffix(".sha256") {
@@ -270,42 +341,39 @@ pub async fn feed_document(
     } else {
         (file.as_str(), None)
     };
-    let now = Timestamp::now();
-    let mut conn = s.store.conn().await?;
-    let listed = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
-    drop(conn);
-    let Some(entry) = listed.iter().find(|l| csaf::filename(l.published.advisory.id.as_str()) == name) else {
-        return Err(ApiError::NotFound);
-    };
-    // The year folder is that of the copy's initial release, as in the feed.
-    let first = entry.view.decisions.iter().filter_map(|d| d.visibility.time()).filter(|t| *t <= now).min();
-    if first.map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()) != Some(year) {
-        return Err(ApiError::NotFound);
-    }
-    let id = entry.published.advisory.id.to_string();
-    let publisher = s.program.publisher.clone();
-    let render = |c: &Personalised| json_bytes(&csaf::document(c, &publisher));
-    let bytes = match hash {
-        // Hash files are not content: computed from the same rendering, not recorded as a delivery.
-        Some(bits) => {
-            let mut conn = s.store.conn().await?;
-            let copy = copy_for(&s.store, &s.content, &mut conn, &current, &partner, &id, now)
+    let (s, year) = (&s, &year);
+    let render = |c: &Personalised| json_bytes(&csaf::document(c, &s.program.publisher));
+    let render = &render;
+    let (bytes, content_type) = serve(s, &caller, |current, partner, now| async move {
+        let (current, partner) = (&current, &partner);
+        let entry =
+            crate::delivery::listed_one(&s.store, &s.content, current, partner, |id| csaf::filename(id) == name, now)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            let doc = render(&copy);
-            if bits == 0 {
-                let sig = s.program.signing_key.sign_detached(&doc).map_err(|e| {
-                    tracing::error!(error = %e, "signing failed");
-                    ApiError::Internal
-                })?;
-                return Ok(respond(sig.into_bytes(), "application/pgp-signature"));
-            }
-            let digest = if bits == 256 { hex(&Sha256::digest(&doc)) } else { hex(&Sha512::digest(&doc)) };
-            return Ok(respond(format!("{digest}  {name}\n").into_bytes(), "text/plain; charset=utf-8"));
+        // The year folder is that of the copy's initial release, as in the feed.
+        if entry.first_visible(now).to_zoned(jiff::tz::TimeZone::UTC).year().to_string() != *year {
+            return Err(ApiError::NotFound);
         }
-        None => deliver(&s, &current, &partner, &id, Channel::Csaf, |c| Ok(render(c))).await?,
-    };
-    Ok(respond(bytes, "application/json"))
+        let id = entry.published.advisory.id.as_str();
+        let Some(bits) = hash else {
+            let (bytes, record) = deliver(s, current, partner, id, now, Channel::Csaf, |c| Ok(render(c))).await?;
+            return Ok(((bytes, "application/json"), record));
+        };
+        // Hash and signature files are not content: computed from the same rendering, not recorded as a delivery.
+        let copy = copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+        let doc = render(&copy);
+        if bits == 0 {
+            let sig = s.program.signing_key.sign_detached(&doc).map_err(|e| {
+                tracing::error!(error = %e, "signing failed");
+                ApiError::Internal
+            })?;
+            return Ok(((sig.into_bytes(), "application/pgp-signature"), None));
+        }
+        let digest = if bits == 256 { hex(&Sha256::digest(&doc)) } else { hex(&Sha512::digest(&doc)) };
+        Ok(((format!("{digest}  {name}\n").into_bytes(), "text/plain; charset=utf-8"), None))
+    })
+    .await?;
+    Ok(respond(bytes, content_type))
 }
 
 // --- OpenPGP -------------------------------------------------------------------------------------------------------
@@ -332,44 +400,39 @@ pub async fn program_public_key(State(s): State<AppState>, Path(file): Path<Stri
 /// never an unencrypted fallback.
 pub async fn get_bundle(
     State(s): State<AppState>,
-    ActivePartner(partner, current): ActivePartner,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut conn = s.store.conn().await?;
-    let armored = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await?;
-    drop(conn);
-    // 404 comes before 409: whether the advisory exists for the caller is decided first.
-    let now = Timestamp::now();
-    {
-        let mut conn = s.store.conn().await?;
-        let probe = listing(&s.store, &s.content, &mut conn, &current, &partner, now).await?;
-        if !probe.iter().any(|l| l.published.advisory.id.as_str() == id) {
-            return Err(ApiError::NotFound);
-        }
-    }
-    let Some(armored) = armored else {
-        return Err(ApiError::Conflict(
-            "no OpenPGP key is registered for your organisation; PUT one to /api/v1/me/openpgp-key first".into(),
-        ));
-    };
-    let recipient = forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map_err(|e| {
-        tracing::error!(partner = %partner.id, error = %e, "stored partner key no longer parses");
-        ApiError::Internal
-    })?;
-    let publisher = s.program.publisher.clone();
-    let signer = s.program.signing_key.clone();
-    let bytes = deliver(&s, &current, &partner, &id, Channel::Bundle, |c| {
-        let doc = json_bytes(&csaf::document(c, &publisher));
-        let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
-        files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
-        forewarn_openpgp::tar(&files, c.updated().as_second())
-            .map_err(|e| e.to_string())
-            .and_then(|t| signer.encrypt_and_sign(&recipient, "bundle.tar", t).map_err(|e| e.to_string()))
-            .map(String::into_bytes)
-            .map_err(|e| {
-                tracing::error!(error = %e, "bundle could not be built");
-                ApiError::Internal
-            })
+    let (s, id) = (&s, &id);
+    let bytes = serve(s, &caller, |current, partner, now| async move {
+        let (current, partner) = (&current, &partner);
+        let (publisher, signer) = (&s.program.publisher, &s.program.signing_key);
+        // 404 comes before 409: whether the advisory exists for the caller is decided first.
+        copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+        let armored = forewarn_store::partners::openpgp_key(&mut *s.store.conn().await?, &partner.id).await?;
+        let Some(armored) = armored else {
+            return Err(ApiError::Conflict(
+                "no OpenPGP key is registered for your organisation; PUT one to /api/v1/me/openpgp-key first".into(),
+            ));
+        };
+        let recipient = forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map_err(|e| {
+            tracing::error!(partner = %partner.id, error = %e, "stored partner key no longer parses");
+            ApiError::Internal
+        })?;
+        deliver(s, current, partner, id, now, Channel::Bundle, |c| {
+            let doc = json_bytes(&csaf::document(c, publisher));
+            let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
+            files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
+            forewarn_openpgp::tar(&files, c.updated().as_second())
+                .map_err(|e| e.to_string())
+                .and_then(|t| signer.encrypt_and_sign(&recipient, "bundle.tar", t).map_err(|e| e.to_string()))
+                .map(String::into_bytes)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "bundle could not be built");
+                    ApiError::Internal
+                })
+        })
+        .await
     })
     .await?;
     Ok(respond(bytes, "application/pgp-encrypted"))

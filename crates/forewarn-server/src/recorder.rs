@@ -1,7 +1,18 @@
-//! Group commit for delivery records. A copy may be sent only once its record is durable; committing one
-//! transaction (and one `fsync`) per request caps throughput at the disk's sync rate. The recorder collects the
-//! records waiting at a given moment, commits them in one transaction, and then answers each waiting request —
-//! so every request still waits for its own record to be durable, and a burst shares the cost.
+//! The commit point of every partner read: group commit of delivery records, and the check that the decision was
+//! made on the current catalogue.
+//!
+//! A copy may be sent only once its record is durable; committing one transaction (and one `fsync`) per request
+//! caps throughput at the disk's sync rate. The recorder collects the requests waiting at a given moment, commits
+//! their records in one transaction, and then answers each — so every request still waits for its own record to be
+//! durable, and a burst shares the cost.
+//!
+//! Requests decide on an in-memory snapshot of the catalogue (`delivery::Catalogue`) without a query of their own.
+//! Each then passes through here with the snapshot's version: the batch reads the catalogue's change counter in
+//! the same transaction as the records, and a request whose snapshot is older is answered [`Confirm::Stale`] and its
+//! record is not written — the caller decides again on a fresh snapshot. The counter is read after the request
+//! arrived, so a change committed by any process before a request arrived is always seen by that request's answer
+//! (a suspension takes effect on the next request), and a copy's record commits together with proof that the
+//! decision to serve it was made on the current state.
 //!
 //! State in memory here is only a queue of requests in flight; nothing is lost that was acknowledged, and several
 //! servers on one database each run their own recorder.
@@ -24,7 +35,20 @@ pub struct Record {
     pub digest: String,
 }
 
-type Job = (Record, oneshot::Sender<Result<(), String>>);
+/// What the commit point says of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Made on the current catalogue; its record, if any, is durable.
+    Fresh,
+    /// Made on an older catalogue; nothing was written. Decide again on a fresh snapshot.
+    Stale,
+}
+
+struct Job {
+    version: i64,
+    record: Option<Record>,
+    reply: oneshot::Sender<Result<Confirm, String>>,
+}
 
 /// The handle requests use; cheap to clone.
 #[derive(Debug, Clone)]
@@ -48,26 +72,46 @@ impl Recorder {
                         Err(_) => break,
                     }
                 }
-                let result = write(&store, &jobs).await;
-                for (_, reply) in jobs {
-                    let _ = reply.send(result.clone());
+                match write(&store, &jobs).await {
+                    Ok(current) => {
+                        for job in jobs {
+                            let answer = if job.version == current { Confirm::Fresh } else { Confirm::Stale };
+                            let _ = job.reply.send(Ok(answer));
+                        }
+                    }
+                    Err(e) => {
+                        for job in jobs {
+                            let _ = job.reply.send(Err(e.clone()));
+                        }
+                    }
                 }
             }
         });
         Self { tx }
     }
 
-    /// Writes a record durably; returns once it is committed.
-    pub async fn record(&self, r: Record) -> Result<(), String> {
+    /// Confirms a decision made on catalogue `version`, writing `record` durably when it is [`Confirm::Fresh`];
+    /// returns once that is settled.
+    pub async fn confirm(&self, version: i64, record: Option<Record>) -> Result<Confirm, String> {
         let (reply, done) = oneshot::channel();
-        self.tx.send((r, reply)).await.map_err(|_| "the delivery recorder has stopped".to_owned())?;
+        self.tx
+            .send(Job { version, record, reply })
+            .await
+            .map_err(|_| "the delivery recorder has stopped".to_owned())?;
         done.await.map_err(|_| "the delivery recorder has stopped".to_owned())?
     }
 }
 
-async fn write(store: &Store, jobs: &[Job]) -> Result<(), String> {
+/// Writes the records of the jobs made on the current catalogue; returns the catalogue's version.
+async fn write(store: &Store, jobs: &[Job]) -> Result<i64, String> {
+    use forewarn_store::catalogue;
+    if jobs.iter().all(|j| j.record.is_none()) {
+        let mut conn = store.conn().await.map_err(|e| e.to_string())?;
+        return catalogue::version(&mut conn).await.map_err(|e| e.to_string());
+    }
     let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-    for (r, _) in jobs {
+    let current = catalogue::version(&mut tx).await.map_err(|e| e.to_string())?;
+    for r in jobs.iter().filter(|j| j.version == current).filter_map(|j| j.record.as_ref()) {
         deliveries::record(
             &mut tx,
             NewDelivery {
@@ -83,5 +127,6 @@ async fn write(store: &Store, jobs: &[Job]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     }
-    tx.commit().await.map_err(|e| e.to_string())
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(current)
 }

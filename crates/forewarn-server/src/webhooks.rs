@@ -250,7 +250,7 @@ pub async fn plan(s: &AppState, now: Timestamp) -> Result<usize, ApiError> {
         return Ok(0);
     }
     let current = s.catalogue.get(&mut conn).await?;
-    let advisories = published(&s.store, &s.content, &mut conn, &current).await?;
+    let advisories = published(&s.store, &s.content, &current).await?;
     let base = &s.program.public_url;
     let mut new = 0;
     for partner_id in with_endpoints {

@@ -59,7 +59,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
     let publisher = csaf::Publisher { name: settings.publisher_name, namespace: settings.publisher_namespace };
     let cache = forewarn_server::delivery::ContentCache::default();
     let current = forewarn_server::delivery::Catalogue::default().get(&mut conn).await.map_err(internal)?;
-    let advisories = published(&store, &cache, &mut conn, &current).await.map_err(internal)?;
+    let advisories = published(&store, &cache, &current).await.map_err(internal)?;
     let mut written = 0usize;
     for p in &all {
         for a in &advisories {

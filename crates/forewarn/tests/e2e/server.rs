@@ -78,22 +78,39 @@ fn the_demo_serves_authenticates_partners_and_suspension_holds_from_the_next_req
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("suspended"), "{body}");
 
-    // Suspend a partner with the CLI while the server runs: its very next request is refused.
+    // Suspend a partner with the CLI while the server runs: its very next request is refused — on the endpoints
+    // that check the catalogue with a query of their own (/me) and on the content endpoints, which decide on the
+    // server's snapshot and have it confirmed at the commit point (both were warmed up with a 200 first).
+    let content =
+        ["/api/v1/advisories", "/api/v1/advisories/ADV-2026-0001", "/.well-known/csaf/tlp-amber/feed-tlp-amber.json"];
+    for path in content {
+        assert_eq!(http(&url, "GET", path, Some(&kestrel)).0, 200, "{path}");
+    }
     p.ok(&["--as", "priya", "partner", "suspend", "kestrel-edr", "--reason", "leak investigation"]);
-    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&kestrel));
-    assert_eq!(status, 403, "{body}");
-    assert!(!body.contains("leak investigation"), "the internal reason is not for the partner: {body}");
+    for path in std::iter::once("/api/v1/me").chain(content) {
+        let (status, body) = http(&url, "GET", path, Some(&kestrel));
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(body.contains("suspended"), "{body}");
+        assert!(!body.contains("leak investigation"), "the internal reason is not for the partner: {body}");
+    }
     p.ok(&["--as", "priya", "partner", "reinstate", "kestrel-edr"]);
-    assert_eq!(http(&url, "GET", "/api/v1/me", Some(&kestrel)).0, 200);
+    for path in std::iter::once("/api/v1/me").chain(content) {
+        assert_eq!(http(&url, "GET", path, Some(&kestrel)).0, 200, "{path}");
+    }
     p.ok(&["--as", "priya", "partner", "revoke", "kestrel-edr", "--reason", "expelled"]);
-    let (status, body) = http(&url, "GET", "/api/v1/me", Some(&kestrel));
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("revoked"), "{body}");
+    for path in std::iter::once("/api/v1/me").chain(content) {
+        let (status, body) = http(&url, "GET", path, Some(&kestrel));
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(body.contains("revoked"), "{body}");
+    }
 
-    // A rotated token: the old one stops at once without an overlap.
+    // A rotated token: the old one stops at once without an overlap, and the new one works at once.
     let northgate = token_of(&p, "northgate-threat-labs");
+    assert_eq!(http(&url, "GET", "/api/v1/advisories", Some(&northgate)).0, 200);
     let rotated = p.ok(&["partner", "token-rotate", "northgate-threat-labs", "--output", "json"]);
     let new_token = rotated.split('"').find(|w| w.starts_with("fw_")).unwrap().to_owned();
+    assert_eq!(http(&url, "GET", "/api/v1/advisories", Some(&northgate)).0, 401);
+    assert_eq!(http(&url, "GET", "/api/v1/advisories", Some(&new_token)).0, 200);
     assert_eq!(http(&url, "GET", "/api/v1/me", Some(&northgate)).0, 401);
     assert_eq!(http(&url, "GET", "/api/v1/me", Some(&new_token)).0, 200);
 
