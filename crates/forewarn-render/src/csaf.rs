@@ -14,7 +14,7 @@
 //! is a revision. Only what the copy holds is written: no section it lacks appears anywhere.
 
 use forewarn_core::{SectionKind, Severity};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::Personalised;
 
@@ -52,137 +52,351 @@ fn severity_text(s: Severity) -> &'static str {
     }
 }
 
+/// A CSAF 2.0 document, borrowing its text from the copy: serialised straight to bytes, with no intermediate tree
+/// (a copy is rendered for every request, so this is on the hot path of delivery).
+#[derive(Debug, Serialize)]
+pub struct Csaf<'a> {
+    document: Document<'a>,
+    product_tree: ProductTree<'a>,
+    vulnerabilities: Vec<Vulnerability<'a>>,
+}
+
+impl Csaf<'_> {
+    /// The document as served: pretty-printed JSON and a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 * 1024);
+        // Serialising plain structs of strings and numbers into a Vec cannot fail.
+        if serde_json::to_writer_pretty(&mut out, self).is_err() {
+            out.clear();
+        }
+        out.push(b'\n');
+        out
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    category: &'static str,
+    csaf_version: &'static str,
+    title: &'a str,
+    lang: &'static str,
+    publisher: PublisherJson<'a>,
+    distribution: Distribution,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aggregate_severity: Option<Text>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<Note<'a>>,
+    tracking: Tracking<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct PublisherJson<'a> {
+    category: &'static str,
+    name: &'a str,
+    namespace: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Distribution {
+    tlp: Tlp,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Tlp {
+    label: &'static str,
+    url: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Text {
+    text: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Note<'a> {
+    category: &'static str,
+    title: &'static str,
+    text: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Tracking<'a> {
+    id: &'a str,
+    status: &'static str,
+    version: String,
+    initial_release_date: String,
+    current_release_date: String,
+    revision_history: Vec<Revision<'a>>,
+    generator: Generator,
+}
+
+#[derive(Debug, Serialize)]
+struct Revision<'a> {
+    date: String,
+    number: String,
+    summary: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Generator {
+    engine: Engine,
+    date: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Engine {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct ProductTree<'a> {
+    branches: Vec<Branch<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Branch<'a> {
+    category: &'static str,
+    name: String,
+    branches: Vec<Leaf<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Leaf<'a> {
+    category: &'static str,
+    name: &'a str,
+    product: Product,
+}
+
+#[derive(Debug, Serialize)]
+struct Product {
+    name: String,
+    product_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Vulnerability<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cve: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ids: Vec<VulnerabilityId<'a>>,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwe: Option<Cwe<'a>>,
+    notes: Vec<Note<'a>>,
+    product_status: ProductStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remediations: Vec<Remediation<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    threats: Vec<Threat>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scores: Vec<Score<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct VulnerabilityId<'a> {
+    system_name: &'a str,
+    text: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Cwe<'a> {
+    id: &'a str,
+    name: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ProductStatus {
+    known_affected: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Remediation<'a> {
+    category: &'static str,
+    details: &'a str,
+    product_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Threat {
+    category: &'static str,
+    details: &'static str,
+    product_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Score<'a> {
+    products: Vec<String>,
+    cvss_v3: CvssV3<'a>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct CvssV3<'a> {
+    version: &'static str,
+    #[serde(rename = "vectorString")]
+    vector_string: &'a str,
+    #[serde(rename = "baseScore")]
+    base_score: f64,
+    #[serde(rename = "baseSeverity")]
+    base_severity: &'static str,
+}
+
+fn severity_upper(s: Severity) -> &'static str {
+    match s {
+        Severity::None => "NONE",
+        Severity::Low => "LOW",
+        Severity::Medium => "MEDIUM",
+        Severity::High => "HIGH",
+        Severity::Critical => "CRITICAL",
+    }
+}
+
 /// The CSAF document for a personalised copy.
-pub fn document(copy: &Personalised, publisher: &Publisher) -> Value {
+pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a> {
     let meta = &copy.meta;
     // Product tree: product name -> version ranges, one product id per range. The profile requires a product
     // tree, so an advisory that names no product gets one placeholder.
-    let products: Vec<(String, Vec<String>)> = if meta.products.is_empty() {
-        vec![(format!("Products named in {}", copy.advisory_id), Vec::new())]
-    } else {
-        meta.products.iter().map(|p| (p.name.clone(), p.versions.clone())).collect()
-    };
+    let placeholder = format!("Products named in {}", copy.advisory_id);
     let mut product_ids: Vec<String> = Vec::new();
-    let branches: Vec<Value> = products
-        .iter()
-        .map(|(name, versions)| {
-            let ranges: Vec<&str> =
-                if versions.is_empty() { vec!["all versions"] } else { versions.iter().map(String::as_str).collect() };
-            let leaves: Vec<Value> = ranges
-                .into_iter()
-                .map(|v| {
-                    let id = format!("FWPID-{:04}", product_ids.len() + 1);
-                    product_ids.push(id.clone());
-                    json!({"category": "product_version_range", "name": v,
-                        "product": {"name": format!("{name} {v}"), "product_id": id}})
-                })
-                .collect();
-            json!({"category": "product_name", "name": name, "branches": leaves})
-        })
-        .collect();
+    let mut branches: Vec<Branch<'a>> = Vec::new();
+    let products: Vec<(&'a str, &'a [String])> =
+        meta.products.iter().map(|p| (p.name.as_str(), p.versions.as_slice())).collect();
+    let leaf = |product_ids: &mut Vec<String>, name: &str, range: &'a str| {
+        let id = format!("FWPID-{:04}", product_ids.len() + 1);
+        product_ids.push(id.clone());
+        Leaf {
+            category: "product_version_range",
+            name: range,
+            product: Product { name: format!("{name} {range}"), product_id: id },
+        }
+    };
+    if products.is_empty() {
+        let leaves = vec![leaf(&mut product_ids, &placeholder, "all versions")];
+        branches.push(Branch { category: "product_name", name: placeholder, branches: leaves });
+    } else {
+        for (name, versions) in products {
+            let leaves = if versions.is_empty() {
+                vec![leaf(&mut product_ids, name, "all versions")]
+            } else {
+                versions.iter().map(|v| leaf(&mut product_ids, name, v.as_str())).collect()
+            };
+            branches.push(Branch { category: "product_name", name: name.to_owned(), branches: leaves });
+        }
+    }
 
-    let history: Vec<Value> = copy
+    let revision_history: Vec<Revision<'a>> = copy
         .history
         .iter()
         .enumerate()
-        .map(|(i, h)| json!({"date": time(h.at), "number": (i + 1).to_string(), "summary": h.summary}))
+        .map(|(i, h)| Revision { date: time(h.at), number: (i + 1).to_string(), summary: &h.summary })
         .collect();
-    let version = copy.history.len().max(1).to_string();
     let initial = copy.history.first().map_or(copy.generated_at, |h| h.at);
-
-    let mut document = json!({
-        "category": "csaf_security_advisory",
-        "csaf_version": "2.0",
-        "title": meta.title,
-        "lang": "en",
-        "publisher": {"category": "vendor", "name": publisher.name, "namespace": publisher.namespace},
-        "distribution": {
-            "tlp": {"label": "AMBER", "url": "https://www.first.org/tlp/"},
-            "text": format!(
+    let document = Document {
+        category: "csaf_security_advisory",
+        csaf_version: "2.0",
+        title: &meta.title,
+        lang: "en",
+        publisher: PublisherJson { category: "vendor", name: &publisher.name, namespace: &publisher.namespace },
+        distribution: Distribution {
+            tlp: Tlp { label: "AMBER", url: "https://www.first.org/tlp/" },
+            text: format!(
                 "TLP:AMBER+STRICT. Shared in confidence with {} for its own organisation only, under embargo until {} ({}). This copy is personalised for that partner; do not redistribute.",
                 copy.partner_id,
                 time(copy.release_at),
                 if copy.released { "the embargo has ended" } else { "the embargo is in force" }
             ),
         },
-        "tracking": {
-            "id": copy.advisory_id,
-            "status": if copy.released { "final" } else { "interim" },
-            "version": version,
-            "initial_release_date": time(initial),
-            "current_release_date": time(copy.updated()),
-            "revision_history": history,
+        aggregate_severity: meta
+            .cvss
+            .as_ref()
+            .and_then(forewarn_core::Cvss::severity)
+            .map(|s| Text { text: severity_text(s) }),
+        notes: copy
+            .section(SectionKind::Summary)
+            .map(|text| Note { category: "summary", title: "Summary", text })
+            .into_iter()
+            .collect(),
+        tracking: Tracking {
+            id: &copy.advisory_id,
+            status: if copy.released { "final" } else { "interim" },
+            version: copy.history.len().max(1).to_string(),
+            initial_release_date: time(initial),
+            current_release_date: time(copy.updated()),
+            revision_history,
             // The copy's last change, not the time of the request: the same copy is the same bytes, so a
             // `.sha256` fetched separately matches the document.
-            "generator": {"engine": {"name": "forewarn", "version": env!("CARGO_PKG_VERSION")}, "date": time(copy.updated())},
+            generator: Generator {
+                engine: Engine { name: "forewarn", version: env!("CARGO_PKG_VERSION") },
+                date: time(copy.updated()),
+            },
         },
-    });
-    if let Some(s) = meta.cvss.as_ref().and_then(forewarn_core::Cvss::severity) {
-        document["aggregate_severity"] = json!({"text": severity_text(s)});
-    }
-    if let Some(summary) = copy.section(SectionKind::Summary) {
-        document["notes"] = json!([{"category": "summary", "title": "Summary", "text": summary}]);
-    }
+    };
 
     let mut notes = Vec::new();
-    if let Some(t) = copy.section(SectionKind::Details) {
-        notes.push(json!({"category": "description", "title": "Details", "text": t}));
+    if let Some(text) = copy.section(SectionKind::Details) {
+        notes.push(Note { category: "description", title: "Details", text });
     }
-    if let Some(t) = copy.section(SectionKind::Detection) {
-        notes.push(json!({"category": "other", "title": "Detection guidance", "text": t}));
+    if let Some(text) = copy.section(SectionKind::Detection) {
+        notes.push(Note { category: "other", title: "Detection guidance", text });
     }
-    if let Some(t) = copy.section(SectionKind::Poc) {
-        notes.push(json!({"category": "other", "title": "Proof of concept", "text": t}));
+    if let Some(text) = copy.section(SectionKind::Poc) {
+        notes.push(Note { category: "other", title: "Proof of concept", text });
     }
     if notes.is_empty() {
         // The profile wants notes on every vulnerability; repeat what the copy already says, and nothing more.
         let text = copy.section(SectionKind::Summary).unwrap_or(&meta.title);
-        notes.push(json!({"category": "summary", "title": "Summary", "text": text}));
+        notes.push(Note { category: "summary", title: "Summary", text });
     }
-    let mut vulnerability = json!({
-        "title": meta.title,
-        "product_status": {"known_affected": product_ids},
-    });
-    vulnerability["notes"] = json!(notes);
-    if let Some(t) = copy.section(SectionKind::Mitigation) {
-        vulnerability["remediations"] = json!([{"category": "mitigation", "details": t, "product_ids": product_ids}]);
-    }
-    if meta.flags.contains(&forewarn_core::AdvisoryFlag::ExploitedInTheWild) {
-        vulnerability["threats"] =
-            json!([{"category": "exploit_status", "details": "Exploited in the wild", "product_ids": product_ids}]);
-    }
-    if let Some(cwe) = &meta.cwe {
-        if let Some(name) = crate::cwe::name(cwe.as_str()) {
-            vulnerability["cwe"] = json!({"id": cwe.as_str(), "name": name});
-        }
-    }
-    if let Some(cvss) = meta.cvss.as_ref().filter(|c| c.version() != forewarn_core::cvss::CvssVersion::V4_0) {
-        if let (Some(score), Some(sev)) = (cvss.base_score(), cvss.severity()) {
-            vulnerability["scores"] = json!([{
-                "products": product_ids,
-                "cvss_v3": {
-                    "version": cvss.version().as_str(),
-                    "vectorString": cvss.vector(),
-                    "baseScore": score,
-                    "baseSeverity": severity_text(sev).to_uppercase(),
+    let scores = meta
+        .cvss
+        .as_ref()
+        .filter(|c| c.version() != forewarn_core::cvss::CvssVersion::V4_0)
+        .and_then(|cvss| {
+            let (score, sev) = (cvss.base_score()?, cvss.severity()?);
+            Some(Score {
+                products: product_ids.clone(),
+                cvss_v3: CvssV3 {
+                    version: cvss.version().as_str(),
+                    vector_string: cvss.vector(),
+                    base_score: score,
+                    base_severity: severity_upper(sev),
                 },
-            }]);
-        }
-    }
-    // CSAF 2.0 gives each vulnerability one CVE: one entry per CVE, or one with the program's id when none is assigned.
-    let vulnerabilities: Vec<Value> = if meta.cves.is_empty() {
-        let mut v = vulnerability;
-        v["ids"] = json!([{"system_name": publisher.name, "text": copy.advisory_id}]);
-        vec![v]
-    } else {
-        meta.cves
-            .iter()
-            .map(|cve| {
-                let mut v = vulnerability.clone();
-                v["cve"] = json!(cve.as_str());
-                v
             })
-            .collect()
+        })
+        .into_iter()
+        .collect();
+    let vulnerability = Vulnerability {
+        cve: None,
+        ids: Vec::new(),
+        title: &meta.title,
+        cwe: meta.cwe.as_ref().and_then(|c| crate::cwe::name(c.as_str()).map(|name| Cwe { id: c.as_str(), name })),
+        notes,
+        product_status: ProductStatus { known_affected: product_ids.clone() },
+        remediations: copy
+            .section(SectionKind::Mitigation)
+            .map(|details| Remediation { category: "mitigation", details, product_ids: product_ids.clone() })
+            .into_iter()
+            .collect(),
+        threats: if meta.flags.contains(&forewarn_core::AdvisoryFlag::ExploitedInTheWild) {
+            vec![Threat {
+                category: "exploit_status",
+                details: "Exploited in the wild",
+                product_ids: product_ids.clone(),
+            }]
+        } else {
+            Vec::new()
+        },
+        scores,
     };
-    json!({"document": document, "product_tree": {"branches": branches}, "vulnerabilities": vulnerabilities})
+    // CSAF 2.0 gives each vulnerability one CVE: one entry per CVE, or one with the program's id when none is assigned.
+    let vulnerabilities = if meta.cves.is_empty() {
+        vec![Vulnerability {
+            ids: vec![VulnerabilityId { system_name: &publisher.name, text: &copy.advisory_id }],
+            ..vulnerability
+        }]
+    } else {
+        meta.cves.iter().map(|cve| Vulnerability { cve: Some(cve.as_str()), ..vulnerability.clone() }).collect()
+    };
+    Csaf { document, product_tree: ProductTree { branches }, vulnerabilities }
 }

@@ -81,8 +81,8 @@ proptest! {
                 let kinds: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
                 prop_assert_eq!(&kinds, &v.visible);
                 prop_assert_eq!(copy.attachments.is_empty(), !v.shows(SectionKind::Poc));
-                let doc = csaf::document(&copy, &csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() })
-                    .to_string();
+                let publisher = csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() };
+                let doc = serde_json::to_string(&csaf::document(&copy, &publisher)).unwrap();
                 for k in SectionKind::ALL {
                     let shown = v.shows(k) && present.contains(&k);
                     prop_assert_eq!(doc.contains(&marker(k)), shown, "{} in the CSAF document: {}", k, shown);

@@ -221,7 +221,7 @@ pub async fn get_csaf(State(s): State<AppState>, caller: Caller, Path(id): Path<
     let (s, id) = (&s, &id);
     let bytes = serve(s, &caller, |current, partner, now| async move {
         let publisher = &s.program.publisher;
-        deliver(s, &current, &partner, id, now, Channel::Csaf, |c| Ok(json_bytes(&csaf::document(c, publisher)))).await
+        deliver(s, &current, &partner, id, now, Channel::Csaf, |c| Ok(csaf::document(c, publisher).to_bytes())).await
     })
     .await?;
     Ok(respond(bytes, "application/json"))
@@ -342,7 +342,7 @@ pub async fn feed_document(
         (file.as_str(), None)
     };
     let (s, year) = (&s, &year);
-    let render = |c: &Personalised| json_bytes(&csaf::document(c, &s.program.publisher));
+    let render = |c: &Personalised| csaf::document(c, &s.program.publisher).to_bytes();
     let render = &render;
     let (bytes, content_type) = serve(s, &caller, |current, partner, now| async move {
         let (current, partner) = (&current, &partner);
@@ -420,7 +420,7 @@ pub async fn get_bundle(
             ApiError::Internal
         })?;
         deliver(s, current, partner, id, now, Channel::Bundle, |c| {
-            let doc = json_bytes(&csaf::document(c, publisher));
+            let doc = csaf::document(c, publisher).to_bytes();
             let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
             files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
             forewarn_openpgp::tar(&files, c.updated().as_second())

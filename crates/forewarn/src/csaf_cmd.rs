@@ -88,9 +88,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| CliError::user(format!("cannot create {}: {e}", dir.display())))?;
             let path = dir.join(csaf::filename(a.advisory.id.as_str()));
-            let mut bytes = serde_json::to_vec_pretty(&csaf::document(&copy, &publisher)).unwrap_or_default();
-            bytes.push(b'\n');
-            std::fs::write(&path, bytes)
+            std::fs::write(&path, csaf::document(&copy, &publisher).to_bytes())
                 .map_err(|e| CliError::user(format!("cannot write {}: {e}", path.display())))?;
             written += 1;
         }
