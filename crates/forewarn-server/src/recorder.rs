@@ -111,22 +111,21 @@ async fn write(store: &Store, jobs: &[Job]) -> Result<i64, String> {
     }
     let mut tx = store.begin().await.map_err(|e| e.to_string())?;
     let current = catalogue::version(&mut tx).await.map_err(|e| e.to_string())?;
-    for r in jobs.iter().filter(|j| j.version == current).filter_map(|j| j.record.as_ref()) {
-        deliveries::record(
-            &mut tx,
-            NewDelivery {
-                at: r.at,
-                partner: &r.partner,
-                advisory: &r.advisory,
-                revision: r.revision,
-                sections: &r.sections,
-                channel: r.channel,
-                digest: &r.digest,
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    }
+    let records: Vec<NewDelivery<'_>> = jobs
+        .iter()
+        .filter(|j| j.version == current)
+        .filter_map(|j| j.record.as_ref())
+        .map(|r| NewDelivery {
+            at: r.at,
+            partner: &r.partner,
+            advisory: &r.advisory,
+            revision: r.revision,
+            sections: &r.sections,
+            channel: r.channel,
+            digest: &r.digest,
+        })
+        .collect();
+    deliveries::record_all(&mut tx, &records).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(current)
 }

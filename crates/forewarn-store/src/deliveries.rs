@@ -55,23 +55,47 @@ pub struct NewDelivery<'a> {
     pub digest: &'a str,
 }
 
-/// Records a copy. Call it in the transaction that decides to serve it, and serve only after it commits.
-pub async fn record(conn: &mut AnyConnection, d: NewDelivery<'_>) -> Result<()> {
-    let NewDelivery { at, partner, advisory, revision, sections, channel, digest } = d;
-    let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO deliveries (at, partner_id, advisory_id, revision, sections, channel, digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(to_db(at))
-    .bind(partner.as_str())
-    .bind(advisory.as_str())
-    .bind(i64::from(revision))
-    .bind(names.join(","))
-    .bind(channel.as_str())
-    .bind(digest)
-    .execute(conn)
-    .await?;
+/// Rows written by one statement of [`record_all`] (7 parameters each; well under every backend's limit).
+const ROWS_PER_STATEMENT: usize = 128;
+
+/// Records copies, in order, with one statement per [`ROWS_PER_STATEMENT`] rows (the server's group commit writes a
+/// batch at once, not a round trip per record). Call it in the transaction that decides to serve them, and serve
+/// only after it commits.
+pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Result<()> {
+    for chunk in all.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO deliveries (at, partner_id, advisory_id, revision, sections, channel, digest) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for d in chunk {
+            let names: Vec<&str> = d.sections.iter().map(|s| s.as_str()).collect();
+            q = q
+                .bind(to_db(d.at))
+                .bind(d.partner.as_str())
+                .bind(d.advisory.as_str())
+                .bind(i64::from(d.revision))
+                .bind(names.join(","))
+                .bind(d.channel.as_str())
+                .bind(d.digest);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

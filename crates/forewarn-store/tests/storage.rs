@@ -538,3 +538,46 @@ async fn every_change_that_decides_visibility_moves_the_catalogue_counter(db: &T
     assert_eq!((snap.version, snap.partners.len(), snap.tokens.len(), snap.advisories.len()), (last, 1, 1, 1));
     assert!(snap.policy.is_some());
 }
+
+on_both!(delivery_records_are_written_in_batches_and_read_back_exactly);
+async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &TestDb) {
+    use forewarn_store::catalogue;
+    use forewarn_store::deliveries::{self, Channel, NewDelivery};
+    let id = create_advisory(db, "d").await;
+    let mut c = db.store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let version = catalogue::version(&mut c).await.unwrap();
+    drop(c);
+    // More rows than one statement holds, so the batch spans several statements; each row distinct.
+    let t0 = now();
+    let digests: Vec<String> = (0..300).map(|i| format!("{i:064x}")).collect();
+    let kinds = [SectionKind::Summary, SectionKind::Details];
+    let rows: Vec<NewDelivery<'_>> = digests
+        .iter()
+        .enumerate()
+        .map(|(i, d)| NewDelivery {
+            at: t0 + SignedDuration::from_millis(i as i64),
+            partner: &p.id,
+            advisory: &id,
+            revision: 1 + (i % 3) as u32,
+            sections: &kinds[..1 + i % 2],
+            channel: if i % 2 == 0 { Channel::Csaf } else { Channel::Api },
+            digest: d,
+        })
+        .collect();
+    let mut tx = db.store.begin().await.unwrap();
+    deliveries::record_all(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut c = db.store.conn().await.unwrap();
+    let back = deliveries::list(&mut c, Some(p.id.as_str()), None, 1000).await.unwrap();
+    assert_eq!(back.len(), 300);
+    for (i, d) in back.iter().rev().enumerate() {
+        assert_eq!(d.digest, digests[i], "row {i} out of order");
+        assert_eq!(d.revision, 1 + (i % 3) as u32);
+        assert_eq!(d.sections.len(), 1 + i % 2);
+        assert_eq!(d.channel, if i % 2 == 0 { "csaf" } else { "api" });
+        assert_eq!(d.at, rows[i].at);
+    }
+    // Delivery records are not changes of visibility.
+    assert_eq!(catalogue::version(&mut c).await.unwrap(), version);
+}
