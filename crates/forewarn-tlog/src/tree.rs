@@ -1,17 +1,27 @@
 //! Inclusion and consistency proofs (RFC 9162 §2.1.3 and §2.1.4): made from tiles, verified from hashes alone.
 
+use std::borrow::Cow;
+
 use crate::hash::{largest_power_of_two_below, node, root_of, Hash};
 use crate::tiles::{TileId, WIDTH};
 use crate::Error;
 
 /// Where proofs read tree hashes from: the longest stored version of a tile (`None` if none is stored).
 pub trait TileSource {
-    fn tile(&self, level: u8, index: u64) -> Option<Vec<Hash>>;
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>>;
 }
 
+/// A function that reads tiles (from a database, say).
 impl<F: Fn(u8, u64) -> Option<Vec<Hash>>> TileSource for F {
-    fn tile(&self, level: u8, index: u64) -> Option<Vec<Hash>> {
-        self(level, index)
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        self(level, index).map(Cow::Owned)
+    }
+}
+
+/// Tiles held in memory, by (level, index).
+impl TileSource for std::collections::HashMap<(u8, u64), Vec<Hash>> {
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        self.get(&(level, index)).map(|t| Cow::Borrowed(t.as_slice()))
     }
 }
 
