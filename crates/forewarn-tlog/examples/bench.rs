@@ -11,7 +11,7 @@ use forewarn_tlog::checkpoint::Checkpoint;
 use forewarn_tlog::hash::leaf;
 use forewarn_tlog::note::SignerKey;
 use forewarn_tlog::tiles::Frontier;
-use forewarn_tlog::tree::{consistency_proof, inclusion_proof, verify_consistency, verify_inclusion};
+use forewarn_tlog::tree::{consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ExpandedTile};
 use forewarn_tlog::Hash;
 
 fn per_op(label: &str, ops: u64, start: Instant) {
@@ -49,6 +49,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     per_op("inclusion proof, made from tiles", rounds, start);
     let start = Instant::now();
+    let expanded: HashMap<(u8, u64), ExpandedTile> =
+        tiles.iter().map(|(k, v)| (*k, ExpandedTile::new(v.clone()))).collect();
+    per_op("tiles expanded with their interior nodes", expanded.len() as u64, start);
+    let start = Instant::now();
+    for r in 0..rounds {
+        let index = r.wrapping_mul(2_654_435_761) % n;
+        black_box(inclusion_proof(&expanded, n, index)?);
+    }
+    per_op("inclusion proof, made from expanded tiles", rounds, start);
+    let start = Instant::now();
     for (index, p) in &proofs {
         verify_inclusion(leaves[*index as usize], *index, n, p, root)?;
     }
@@ -62,6 +72,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c = black_box(consistency_proof(src, old, n)?);
     }
     per_op("consistency proof, made from tiles", rounds, start);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        black_box(consistency_proof(&expanded, old, n)?);
+    }
+    per_op("consistency proof, made from expanded tiles", rounds, start);
     let start = Instant::now();
     for _ in 0..rounds {
         verify_consistency(old, n, old_root, root, black_box(&c))?;

@@ -9,6 +9,52 @@ use crate::Error;
 /// Where proofs read tree hashes from: the longest stored version of a tile (`None` if none is stored).
 pub trait TileSource {
     fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>>;
+
+    /// The root of the `2^height` hashes of tile (`level`, `index`) starting at `offset` (a multiple of
+    /// `2^height`). By default hashed up from the tile; a source that keeps tiles' interior nodes
+    /// ([`ExpandedTile`]) answers without hashing.
+    fn run(&self, level: u8, index: u64, offset: usize, height: u32) -> Option<Hash> {
+        let tile = self.tile(level, index)?;
+        tile.get(offset..offset + (1usize << height)).map(root_of)
+    }
+}
+
+/// A tile with its interior nodes: `levels[r][i]` is the root of hashes `i·2^r .. (i+1)·2^r` (complete runs only).
+/// Built once per tile (at most 255 node hashes); then every run a proof needs is a lookup. Full tiles never
+/// change, so a server can keep these for as long as it likes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandedTile {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl ExpandedTile {
+    pub fn new(hashes: Vec<Hash>) -> Self {
+        let mut levels = vec![hashes];
+        while let Some(last) = levels.last().filter(|l| l.len() >= 2) {
+            let up: Vec<Hash> = last.chunks_exact(2).map(|p| node(&p[0], &p[1])).collect();
+            levels.push(up);
+        }
+        Self { levels }
+    }
+
+    pub fn hashes(&self) -> &[Hash] {
+        &self.levels[0]
+    }
+
+    pub fn run(&self, offset: usize, height: u32) -> Option<Hash> {
+        self.levels.get(height as usize)?.get(offset >> height).copied()
+    }
+}
+
+/// Expanded tiles held in memory, by (level, index).
+impl TileSource for std::collections::HashMap<(u8, u64), ExpandedTile> {
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        self.get(&(level, index)).map(|t| Cow::Borrowed(t.hashes()))
+    }
+
+    fn run(&self, level: u8, index: u64, offset: usize, height: u32) -> Option<Hash> {
+        self.get(&(level, index))?.run(offset, height)
+    }
 }
 
 /// A function that reads tiles (from a database, say).
@@ -33,9 +79,7 @@ fn complete(src: &impl TileSource, height: u32, index: u64) -> Result<Hash, Erro
     let (tile, offset) = (start / WIDTH as u64, (start % WIDTH as u64) as usize);
     let len = 1usize << within;
     let id = TileId { level, index: tile, width: (offset + len) as u16 };
-    let hashes = src.tile(level, tile).ok_or_else(|| Error::MissingTile(id.path()))?;
-    let run = hashes.get(offset..offset + len).ok_or_else(|| Error::MissingTile(id.path()))?;
-    Ok(root_of(run))
+    src.run(level, tile, offset, within).ok_or_else(|| Error::MissingTile(id.path()))
 }
 
 /// The hash of leaves `lo..hi`, a subtree as RFC 6962 cuts it (`lo` a multiple of the largest power of two not

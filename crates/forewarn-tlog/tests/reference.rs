@@ -106,6 +106,23 @@ fn check(n: usize, seed: u64, cuts: Vec<usize>, picks: Vec<(usize, usize)>) -> R
     let (f, store) = build(&d, &cuts);
     let src = store.source();
     let root = mth(&d);
+    // The same proofs from tiles kept with their interior nodes.
+    let expanded: HashMap<(u8, u64), tree::ExpandedTile> =
+        store.0.iter().map(|(k, v)| (*k, tree::ExpandedTile::new(v.clone()))).collect();
+    for (a, b) in &picks {
+        if n > 0 {
+            let m = (a % n) as u64;
+            prop_assert_eq!(
+                inclusion_proof(&expanded, n as u64, m).unwrap(),
+                inclusion_proof(&src, n as u64, m).unwrap()
+            );
+            let old = (b % (n + 1)) as u64;
+            prop_assert_eq!(
+                consistency_proof(&expanded, old, n as u64).unwrap(),
+                consistency_proof(&src, old, n as u64).unwrap()
+            );
+        }
+    }
     prop_assert_eq!(f.size(), n as u64);
     prop_assert_eq!(f.root(), root);
     prop_assert_eq!(tree::root(&src, n as u64).unwrap(), root);
