@@ -7,11 +7,13 @@
 //! - [`note`]: C2SP signed-note with Ed25519 (signer and verifier keys in the Go `note` text forms).
 //! - [`checkpoint`]: C2SP tlog-checkpoint bodies.
 //! - [`receipt`]: C2SP tlog-proof — an offline receipt that an entry is in the log.
+//! - [`commitment`]: the salted hash that stands for an event in the tree.
 //!
 //! Architecture invariant: this crate knows nothing about partners, advisories or databases. An entry is opaque
 //! bytes; forewarn logs a commitment (a salted hash of an event), so tiles and bundles reveal nothing.
 
 pub mod checkpoint;
+pub mod commitment;
 pub mod hash;
 pub mod note;
 pub mod receipt;

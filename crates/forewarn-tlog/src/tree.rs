@@ -252,3 +252,34 @@ pub fn verify_consistency(old: u64, new: u64, old_root: Hash, new_root: Hash, pr
     }
     Ok(())
 }
+
+/// Records which tiles a proof reads, answering with zero hashes: how a caller whose tiles live in a database
+/// learns what to fetch before making the proof from memory.
+#[derive(Debug, Default)]
+struct Recorder {
+    seen: std::cell::RefCell<Vec<(u8, u64)>>,
+}
+
+impl TileSource for Recorder {
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        let mut seen = self.seen.borrow_mut();
+        if !seen.contains(&(level, index)) {
+            seen.push((level, index));
+        }
+        Some(Cow::Owned(vec![Hash([0; 32]); WIDTH]))
+    }
+}
+
+/// The tiles (level, index) that [`inclusion_proof`] reads for this entry and size.
+pub fn inclusion_tiles(size: u64, index: u64) -> Vec<(u8, u64)> {
+    let r = Recorder::default();
+    let _ = inclusion_proof(&r, size, index);
+    r.seen.into_inner()
+}
+
+/// The tiles (level, index) that [`consistency_proof`] reads for these sizes.
+pub fn consistency_tiles(old: u64, new: u64) -> Vec<(u8, u64)> {
+    let r = Recorder::default();
+    let _ = consistency_proof(&r, old, new);
+    r.seen.into_inner()
+}
