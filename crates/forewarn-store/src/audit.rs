@@ -58,9 +58,19 @@ pub async fn record(
     .bind(subject)
     .bind(reason)
     .bind(detail.to_string())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    // Every administrative change is also an event of the transparency log, in the same transaction.
+    let body = serde_json::json!({
+        "type": "admin",
+        "at": at.to_string(),
+        "actor": actor.as_text(),
+        "action": action,
+        "subject": subject,
+        "reason": reason,
+        "detail": detail,
+    });
+    crate::log::append(conn, &[crate::log::NewEvent { at, kind: "admin", partner: None, body: body.to_string() }]).await
 }
 
 /// The newest `limit` events, newest first; only those about `subject` when given.

@@ -96,7 +96,27 @@ pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Re
         }
         q.execute(&mut *conn).await?;
     }
-    Ok(())
+    // Each copy is also an event of the transparency log, in the same transaction.
+    let events: Vec<crate::log::NewEvent<'_>> = all
+        .iter()
+        .map(|d| crate::log::NewEvent {
+            at: d.at,
+            kind: "delivery",
+            partner: Some(d.partner.as_str()),
+            body: serde_json::json!({
+                "type": "delivery",
+                "at": d.at.to_string(),
+                "partner": d.partner.as_str(),
+                "advisory": d.advisory.as_str(),
+                "revision": d.revision,
+                "sections": d.sections.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "channel": d.channel.as_str(),
+                "sha256": d.digest,
+            })
+            .to_string(),
+        })
+        .collect();
+    crate::log::append(conn, &events).await
 }
 
 /// Deliveries, newest first, filtered by partner and/or advisory.

@@ -20,6 +20,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod deliveries;
 pub mod keys;
+pub mod log;
 pub mod partners;
 pub mod policies;
 pub mod program_keys;
@@ -146,10 +147,10 @@ impl Store {
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
             Backend::Sqlite => {
-                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue")
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log")
             }
             Backend::Postgres => {
-                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue")
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log")
             }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }

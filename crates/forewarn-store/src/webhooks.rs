@@ -227,9 +227,22 @@ pub async fn settle(conn: &mut AnyConnection, e: &Event, a: &Attempt, retry_at: 
         .bind(state)
         .bind(to_db(next))
         .bind(&e.id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    // Every attempt is also an event of the transparency log, in the same transaction.
+    let body = serde_json::json!({
+        "type": "webhook",
+        "at": a.at.to_string(),
+        "partner": e.partner_id,
+        "webhook_id": e.id,
+        "event_type": e.event_type,
+        "advisory": e.advisory_id,
+        "status_code": a.status_code,
+        "outcome": state,
+    });
+    let event =
+        crate::log::NewEvent { at: a.at, kind: "webhook", partner: Some(&e.partner_id), body: body.to_string() };
+    crate::log::append(conn, &[event]).await
 }
 
 /// A row of a partner's delivery log.

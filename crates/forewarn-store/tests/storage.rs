@@ -581,3 +581,122 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     // Delivery records are not changes of visibility.
     assert_eq!(catalogue::version(&mut c).await.unwrap(), version);
 }
+
+/// Appends `n` admin events and integrates them in batches of `batch`.
+async fn log_events(db: &TestDb, n: usize, batch: usize) -> forewarn_tlog::note::SignerKey {
+    use forewarn_store::log;
+    let mut c = db.store.conn().await.unwrap();
+    let signer = log::signer(&mut c, &db.store, "log.forewarn.test", now()).await.unwrap();
+    drop(c);
+    let mut tx = db.store.begin().await.unwrap();
+    let events: Vec<log::NewEvent<'_>> = (0..n)
+        .map(|i| log::NewEvent {
+            at: now(),
+            kind: "test",
+            partner: Some("kestrel-edr"),
+            body: format!("{{\"n\":{i}}}"),
+        })
+        .collect();
+    log::append(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut cache = None;
+    while log::integrate(&db.store, &signer, &mut cache, batch, now()).await.unwrap().is_some() {}
+    signer
+}
+
+on_both!(the_log_integrates_events_once_and_verifies);
+async fn the_log_integrates_events_once_and_verifies(db: &TestDb) {
+    use forewarn_store::log;
+    use forewarn_tlog::{checkpoint::Checkpoint, tree};
+    let signer = log_events(db, 700, 300).await;
+    let key = signer.verifier();
+    let mut c = db.store.conn().await.unwrap();
+    // The setup's audit events are logged too.
+    let size = log::size(&mut c).await.unwrap();
+    assert!(size >= 700, "{size}");
+    assert_eq!(log::pending_count(&mut c).await.unwrap(), 0);
+    let (cp_size, note) = log::latest_checkpoint(&mut c).await.unwrap().unwrap();
+    let cp = Checkpoint::open(&note, &key).unwrap();
+    assert_eq!((cp_size, cp.size), (size, size));
+    // The same key comes back: it is stored, sealed.
+    assert_eq!(log::signer(&mut c, &db.store, "other", now()).await.unwrap().verifier(), key);
+    // Every entry's inclusion proof, from the stored tiles, verifies against the checkpoint.
+    for index in [0, 1, 255, 256, 699, size - 1] {
+        let tiles = log::tiles(&mut c, &tree::inclusion_tiles(size, index)).await.unwrap();
+        let proof = tree::inclusion_proof(&tiles, size, index).unwrap();
+        let e = log::event_at(&mut c, index).await.unwrap().unwrap();
+        let leaf = forewarn_tlog::hash::leaf(&e.commitment);
+        tree::verify_inclusion(leaf, index, size, &proof, cp.root).unwrap();
+        assert_eq!(e.commitment, forewarn_tlog::commitment::commit(&e.salt, e.body.as_bytes()).to_vec());
+    }
+    let v = log::verify(&mut c, &key, |_| {}).await.unwrap();
+    assert_eq!(v.problems, vec![], "a clean log verifies");
+    assert_eq!(v.entries, size);
+    // Nothing pending: no new checkpoint, no new entry.
+    let mut cache = None;
+    assert_eq!(log::integrate(&db.store, &signer, &mut cache, 100, now()).await.unwrap(), None);
+    // Events are append-only.
+    assert!(sqlx::query("UPDATE log_events SET body = 'x' WHERE leaf_index = 3").execute(&mut *c).await.is_err());
+    assert!(sqlx::query("DELETE FROM log_events WHERE leaf_index = 3").execute(&mut *c).await.is_err());
+}
+
+on_both!(verify_names_each_altered_deleted_or_reordered_entry);
+async fn verify_names_each_altered_deleted_or_reordered_entry(db: &TestDb) {
+    use forewarn_store::log::{self, Problem};
+    let key = log_events(db, 600, 1000).await.verifier();
+    let mut c = db.store.conn().await.unwrap();
+    // An attacker with the database can drop the guard; verification does not rely on it.
+    let drop_guards = match db.store.backend() {
+        Backend::Sqlite => "DROP TRIGGER log_events_no_rewrite; DROP TRIGGER log_events_no_delete",
+        Backend::Postgres => "DROP TRIGGER log_events_no_rewrite ON log_events",
+    };
+    c.execute(drop_guards).await.unwrap();
+    // Edited body.
+    sqlx::query("UPDATE log_events SET body = '{\"n\":-1}' WHERE leaf_index = 10").execute(&mut *c).await.unwrap();
+    let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
+    assert!(
+        found.contains(&Problem::Altered { entry: 10 }) && found.contains(&Problem::NotInTiles { entry: 10 }),
+        "{found:?}"
+    );
+    // Edited body with a matching new commitment: the tiles and checkpoints still catch it.
+    let salt = vec![0u8; 32];
+    let commitment = forewarn_tlog::commitment::commit(&salt, b"{\"n\":-1}").to_vec();
+    sqlx::query("UPDATE log_events SET salt = $1, commitment = $2 WHERE leaf_index = 10")
+        .bind(salt)
+        .bind(commitment)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
+    assert!(
+        !found.contains(&Problem::Altered { entry: 10 }) && found.contains(&Problem::NotInTiles { entry: 10 }),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|p| matches!(p, Problem::CheckpointDiffers { .. })), "{found:?}");
+    // Reordered: two entries swap places.
+    sqlx::query("UPDATE log_events SET leaf_index = -1 WHERE leaf_index = 20").execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE log_events SET leaf_index = 20 WHERE leaf_index = 21").execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE log_events SET leaf_index = 21 WHERE leaf_index = -1").execute(&mut *c).await.unwrap();
+    let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
+    assert!(
+        found.contains(&Problem::NotInTiles { entry: 20 }) && found.contains(&Problem::NotInTiles { entry: 21 }),
+        "{found:?}"
+    );
+    // Deleted.
+    sqlx::query("DELETE FROM log_events WHERE leaf_index = 30").execute(&mut *c).await.unwrap();
+    let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
+    assert!(found.contains(&Problem::Missing { from: 30, to: 31 }), "{found:?}");
+    // Inserted beyond the tree.
+    let size = log::size(&mut c).await.unwrap();
+    sqlx::query(
+        "INSERT INTO log_events (at, kind, body, salt, commitment, leaf_index) VALUES (0, 'x', '{}', $1, $2, $3)",
+    )
+    .bind(vec![0u8; 32])
+    .bind(vec![0u8; 32])
+    .bind(size as i64)
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
+    assert!(found.contains(&Problem::NotInTiles { entry: size }), "{found:?}");
+}

@@ -1,0 +1,490 @@
+//! The transparency log's storage: events (an outbox written in the transaction of each action), the hash tiles,
+//! the signed checkpoints, and [`integrate`] — the sequencer's step, which gives pending events their leaf indices
+//! and writes the tiles and a checkpoint in one transaction.
+//!
+//! An event's entry in the tree is its commitment (`forewarn_tlog::commitment`): tiles and entry bundles reveal
+//! nothing about partners or advisories. The body and salt are kept here and handed only to those entitled to them
+//! (a partner receives its own events, with receipts).
+//!
+//! Exactly one integration runs at a time: its transaction takes the write lock (SQLite) or locks the `log_state`
+//! row (PostgreSQL), and reads the tree size inside it — so with several servers each may run a sequencer, and no
+//! event is integrated twice. A crash before commit leaves the events pending; a crash after leaves them integrated.
+
+use std::collections::HashMap;
+
+use forewarn_tlog::checkpoint::Checkpoint;
+use forewarn_tlog::note::SignerKey;
+use forewarn_tlog::tiles::{decode_hashes, encode_hashes, Frontier, TileId};
+use forewarn_tlog::Hash;
+use jiff::Timestamp;
+use sqlx::{AnyConnection, Row};
+
+use crate::time::{from_db, to_db};
+use crate::{Backend, Result, Store, StoreError};
+
+/// An event about to be logged. `body` is its canonical form (compact JSON) and is what the commitment covers.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub at: Timestamp,
+    /// `delivery`, `admin`, `webhook`, `investigation`.
+    pub kind: &'a str,
+    /// The partner the event concerns, who may receive it with a receipt.
+    pub partner: Option<&'a str>,
+    pub body: String,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub partner_id: Option<String>,
+    pub body: String,
+    pub salt: Vec<u8>,
+    pub commitment: Vec<u8>,
+    pub leaf_index: Option<u64>,
+}
+
+/// Rows written by one statement (7 parameters each).
+const ROWS_PER_STATEMENT: usize = 128;
+
+/// Appends events to the outbox, in order. Call it inside the transaction of the action they record.
+pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO log_events (at, kind, partner_id, body, salt, commitment) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+        }
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            let salt = crate::crypto::random_bytes::<32>()?;
+            let commitment = forewarn_tlog::commitment::commit(&salt, e.body.as_bytes());
+            q = q
+                .bind(to_db(e.at))
+                .bind(e.kind)
+                .bind(e.partner)
+                .bind(e.body.as_str())
+                .bind(salt.to_vec())
+                .bind(commitment.to_vec());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The integrated tree's size.
+pub async fn size(conn: &mut AnyConnection) -> Result<u64> {
+    let n: i64 = sqlx::query("SELECT size FROM log_state WHERE id = 1").fetch_one(conn).await?.try_get("size")?;
+    u64::try_from(n).map_err(|_| StoreError::Corrupt("negative log size".into()))
+}
+
+/// The longest stored version of a hash tile.
+pub async fn tile(conn: &mut AnyConnection, level: u8, index: u64) -> Result<Option<Vec<Hash>>> {
+    let row = sqlx::query("SELECT data FROM log_tiles WHERE level = $1 AND idx = $2")
+        .bind(i64::from(level))
+        .bind(index as i64)
+        .fetch_optional(conn)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let data: Vec<u8> = r.try_get("data")?;
+    decode_hashes(&data).map(Some).map_err(|e| StoreError::Corrupt(format!("log tile {level}/{index}: {e}")))
+}
+
+/// The given tiles, by (level, index); absent ones are left out.
+pub async fn tiles(conn: &mut AnyConnection, wanted: &[(u8, u64)]) -> Result<HashMap<(u8, u64), Vec<Hash>>> {
+    let mut out = HashMap::new();
+    for &(level, index) in wanted {
+        if let Some(t) = tile(&mut *conn, level, index).await? {
+            out.insert((level, index), t);
+        }
+    }
+    Ok(out)
+}
+
+/// The commitments of entries `from .. from + count`, in order (fewer when the tree is shorter).
+pub async fn entries(conn: &mut AnyConnection, from: u64, count: u64) -> Result<Vec<Vec<u8>>> {
+    let rows =
+        sqlx::query("SELECT commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index")
+            .bind(from as i64)
+            .bind((from + count) as i64)
+            .fetch_all(conn)
+            .await?;
+    rows.iter().map(|r| Ok(r.try_get::<Vec<u8>, _>("commitment")?)).collect()
+}
+
+fn event(r: &sqlx::any::AnyRow) -> Result<StoredEvent> {
+    let leaf: Option<i64> = r.try_get("leaf_index")?;
+    Ok(StoredEvent {
+        seq: r.try_get("seq")?,
+        at: from_db(r.try_get("at")?)?,
+        kind: r.try_get("kind")?,
+        partner_id: r.try_get("partner_id")?,
+        body: r.try_get("body")?,
+        salt: r.try_get("salt")?,
+        commitment: r.try_get("commitment")?,
+        leaf_index: leaf.map(|l| l as u64),
+    })
+}
+
+const EVENT_COLUMNS: &str = "seq, at, kind, partner_id, body, salt, commitment, leaf_index";
+
+/// The event at a leaf index.
+pub async fn event_at(conn: &mut AnyConnection, leaf_index: u64) -> Result<Option<StoredEvent>> {
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index = $1"))
+        .bind(leaf_index as i64)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(event).transpose()
+}
+
+/// A partner's integrated events, newest first.
+pub async fn events_of(conn: &mut AnyConnection, partner: &str, limit: i64) -> Result<Vec<StoredEvent>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM log_events WHERE partner_id = $1 AND leaf_index IS NOT NULL ORDER BY seq DESC LIMIT $2"
+    ))
+    .bind(partner)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(event).collect()
+}
+
+/// Integrated events with leaf index `from ..`, in leaf order, at most `limit` of them (for verification).
+pub async fn integrated_page(conn: &mut AnyConnection, from: u64, limit: i64) -> Result<Vec<StoredEvent>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2"
+    ))
+    .bind(from as i64)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(event).collect()
+}
+
+/// How many events wait for integration.
+pub async fn pending_count(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM log_events WHERE leaf_index IS NULL")
+        .fetch_one(conn)
+        .await?
+        .try_get("n")?)
+}
+
+/// The newest signed checkpoint: (size, note).
+pub async fn latest_checkpoint(conn: &mut AnyConnection) -> Result<Option<(u64, String)>> {
+    let row =
+        sqlx::query("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1").fetch_optional(conn).await?;
+    row.map(|r| Ok((r.try_get::<i64, _>("size")? as u64, r.try_get("note")?))).transpose()
+}
+
+/// Every signed checkpoint, smallest first.
+pub async fn checkpoints(conn: &mut AnyConnection) -> Result<Vec<(u64, String)>> {
+    let rows = sqlx::query("SELECT size, note FROM log_checkpoints ORDER BY size").fetch_all(conn).await?;
+    rows.iter().map(|r| Ok((r.try_get::<i64, _>("size")? as u64, r.try_get("note")?))).collect()
+}
+
+/// The log's signing key: created on first use with `origin` as its name (which is then the checkpoints' origin),
+/// sealed by the master key like the program's other keys.
+pub async fn signer(conn: &mut AnyConnection, store: &Store, origin: &str, now: Timestamp) -> Result<SignerKey> {
+    let stored = crate::program_keys::get_or_create(conn, store.master_key()?, "transparency-log", now, || {
+        let seed = crate::crypto::random_bytes::<32>().map_err(|e| e.to_string())?;
+        let key = SignerKey::from_seed(origin, seed).map_err(|e| e.to_string())?;
+        Ok((key.verifier().to_text(), zeroize::Zeroizing::new(key.to_text())))
+    })
+    .await?;
+    SignerKey::parse(&stored.secret_text).map_err(|e| StoreError::Corrupt(format!("the log's signing key: {e}")))
+}
+
+/// What one integration did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integrated {
+    pub from: u64,
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// The sequencer's step: gives up to `max` pending events the next leaf indices in outbox order, writes the tiles
+/// that changed, signs a checkpoint for the new size, in one transaction. With nothing pending it signs the first
+/// checkpoint if there is none yet (the empty tree). `cache` is the sequencer's frontier, reused when it is still
+/// the stored tree's (another server may have integrated since) and replaced after a commit.
+pub async fn integrate(
+    store: &Store,
+    signer: &SignerKey,
+    cache: &mut Option<Frontier>,
+    max: usize,
+    now: Timestamp,
+) -> Result<Option<Integrated>> {
+    let mut tx = store.begin().await?;
+    let lock = match store.backend() {
+        Backend::Postgres => "SELECT size FROM log_state WHERE id = 1 FOR UPDATE",
+        Backend::Sqlite => "SELECT size FROM log_state WHERE id = 1",
+    };
+    let size = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get::<i64, _>("size")? as u64;
+    let rows = sqlx::query("SELECT seq, commitment FROM log_events WHERE leaf_index IS NULL ORDER BY seq LIMIT $1")
+        .bind(max as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+    if rows.is_empty() {
+        if latest_checkpoint(&mut tx).await?.is_none() {
+            let frontier = restore(&mut tx, size).await?;
+            let root = frontier.root();
+            put_checkpoint(&mut tx, signer, size, root, now).await?;
+            tx.commit().await?;
+            *cache = Some(frontier);
+            return Ok(Some(Integrated { from: size, size, root }));
+        }
+        return Ok(None);
+    }
+    let mut frontier = match cache.take() {
+        Some(f) if f.size() == size => f,
+        _ => restore(&mut tx, size).await?,
+    };
+    let mut filled = Vec::new();
+    let mut seqs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let c: Vec<u8> = r.try_get("commitment")?;
+        seqs.push(r.try_get::<i64, _>("seq")?);
+        frontier.append(forewarn_tlog::hash::leaf(&c), &mut filled);
+    }
+    assign(&mut tx, size, &seqs).await?;
+    let mut written: Vec<(TileId, Vec<Hash>)> = filled;
+    written.extend(frontier.partial_tiles());
+    put_tiles(&mut tx, &written).await?;
+    let new_size = frontier.size();
+    let root = frontier.root();
+    put_checkpoint(&mut tx, signer, new_size, root, now).await?;
+    sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1").bind(new_size as i64).execute(&mut *tx).await?;
+    tx.commit().await?;
+    *cache = Some(frontier);
+    Ok(Some(Integrated { from: size, size: new_size, root }))
+}
+
+/// The frontier of the stored tree of `size`, from its partial tiles.
+async fn restore(conn: &mut AnyConnection, size: u64) -> Result<Frontier> {
+    let wanted: Vec<(u8, u64)> =
+        TileId::all_for(size).into_iter().filter(|t| !t.is_full()).map(|t| (t.level, t.index)).collect();
+    let got = tiles(conn, &wanted).await?;
+    Frontier::restore(size, |l, i| got.get(&(l, i)).cloned())
+        .map_err(|e| StoreError::Corrupt(format!("the log's tiles do not hold a tree of {size} entries: {e}")))
+}
+
+/// Gives events `seqs` (in order) the leaf indices `first ..`: one statement per run of consecutive `seq`s. Only
+/// rows that were read as pending are touched: a run covers no `seq` it was not given.
+async fn assign(conn: &mut AnyConnection, first: u64, seqs: &[i64]) -> Result<()> {
+    let mut start = 0;
+    while start < seqs.len() {
+        let mut end = start + 1;
+        while end < seqs.len() && seqs[end] == seqs[end - 1] + 1 {
+            end += 1;
+        }
+        let delta = (first + start as u64) as i64 - seqs[start];
+        let updated = sqlx::query(
+            "UPDATE log_events SET leaf_index = seq + $1 WHERE seq >= $2 AND seq <= $3 AND leaf_index IS NULL",
+        )
+        .bind(delta)
+        .bind(seqs[start])
+        .bind(seqs[end - 1])
+        .execute(&mut *conn)
+        .await?;
+        if updated.rows_affected() != (end - start) as u64 {
+            return Err(StoreError::Corrupt("pending log events changed during integration".into()));
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+async fn put_tiles(conn: &mut AnyConnection, tiles: &[(TileId, Vec<Hash>)]) -> Result<()> {
+    for chunk in tiles.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO log_tiles (level, idx, data) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+        }
+        sql.push_str(" ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data");
+        let mut q = sqlx::query(&sql);
+        for (id, hashes) in chunk {
+            q = q.bind(i64::from(id.level)).bind(id.index as i64).bind(encode_hashes(hashes));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn put_checkpoint(
+    conn: &mut AnyConnection,
+    signer: &SignerKey,
+    size: u64,
+    root: Hash,
+    now: Timestamp,
+) -> Result<()> {
+    let body = Checkpoint { origin: signer.name().to_owned(), size, root }.body();
+    let note = signer.sign(&body).map_err(|e| StoreError::Corrupt(format!("cannot sign a checkpoint: {e}")))?;
+    sqlx::query("INSERT INTO log_checkpoints (size, note, at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING")
+        .bind(size as i64)
+        .bind(note)
+        .bind(to_db(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What `verify` found wrong, entry by entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// An event's body or salt no longer matches its commitment.
+    Altered { entry: u64 },
+    /// Leaf indices jump: entries `from .. to` are not in the database.
+    Missing { from: u64, to: u64 },
+    /// The event at this index is not the one the tiles hold there: altered, inserted or reordered.
+    NotInTiles { entry: u64 },
+    /// A stored hash tile differs from the one recomputed from the events.
+    TileDiffers { tile: String },
+    /// The tree recomputed from the events does not have the root its signed checkpoint states.
+    CheckpointDiffers { size: u64 },
+    /// A stored checkpoint is not validly signed by the log's key, or does not parse.
+    BadCheckpoint { size: u64, why: String },
+    /// The recorded tree size and the events disagree.
+    SizeDiffers { state: u64, events: u64 },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Altered { entry } => {
+                write!(f, "entry {entry}: the event no longer matches its commitment (its body or salt was altered)")
+            }
+            Self::Missing { from, to } if to - from == 1 => write!(f, "entry {from}: missing (deleted)"),
+            Self::Missing { from, to } => write!(f, "entries {from} to {}: missing (deleted)", to - 1),
+            Self::NotInTiles { entry } => write!(
+                f,
+                "entry {entry}: not the event the log's tiles hold at that index (altered, inserted or reordered)"
+            ),
+            Self::TileDiffers { tile } => {
+                write!(f, "{tile}: the stored tile differs from the one recomputed from the events")
+            }
+            Self::CheckpointDiffers { size } => {
+                write!(f, "checkpoint {size}: the tree recomputed from the events has a different root")
+            }
+            Self::BadCheckpoint { size, why } => write!(f, "checkpoint {size}: {why}"),
+            Self::SizeDiffers { state, events } => {
+                write!(f, "the log records {state} entries but the events hold {events}")
+            }
+        }
+    }
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub entries: u64,
+    pub checkpoints: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// Recomputes the tree from the stored events and checks it against the stored tiles and every stored checkpoint
+/// (whose signatures are checked with `key`), naming each entry that was altered, removed, inserted or reordered.
+/// `progress` is called with the number of entries checked so far.
+pub async fn verify(
+    conn: &mut AnyConnection,
+    key: &forewarn_tlog::note::VerifierKey,
+    mut progress: impl FnMut(u64),
+) -> Result<Verification> {
+    const PAGE: i64 = 10_000;
+    const MOST: usize = 50;
+    let state = size(conn).await?;
+    let mut problems = Vec::new();
+    let mut signed: Vec<(u64, Hash)> = Vec::new();
+    let all = checkpoints(conn).await?;
+    for (size, note) in &all {
+        match Checkpoint::open(note, key) {
+            Ok(cp) if cp.size == *size => signed.push((cp.size, cp.root)),
+            Ok(cp) => problems.push(Problem::BadCheckpoint {
+                size: *size,
+                why: format!("it is filed under size {size} but states {}", cp.size),
+            }),
+            Err(e) => problems.push(Problem::BadCheckpoint { size: *size, why: e.to_string() }),
+        }
+    }
+    let mut next_checkpoint = signed.iter().peekable();
+    while next_checkpoint.peek().is_some_and(|(s, _)| *s == 0) {
+        if let Some((_, root)) = next_checkpoint.next() {
+            if *root != Hash::empty() {
+                problems.push(Problem::CheckpointDiffers { size: 0 });
+            }
+        }
+    }
+    let mut frontier = Frontier::new();
+    let mut filled = Vec::new();
+    let mut expected = 0u64;
+    let mut tree_ok = true;
+    let mut stored_leaves: Option<(u64, Vec<Hash>)> = None;
+    loop {
+        let page = integrated_page(conn, expected, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            let index = e.leaf_index.unwrap_or(expected);
+            if index != expected {
+                problems.push(Problem::Missing { from: expected, to: index });
+                tree_ok = false;
+            }
+            expected = index + 1;
+            let recomputed = forewarn_tlog::commitment::commit(&e.salt, e.body.as_bytes());
+            if recomputed.as_slice() != e.commitment.as_slice() {
+                problems.push(Problem::Altered { entry: index });
+            }
+            let leaf = forewarn_tlog::hash::leaf(&recomputed);
+            let tile_index = index / 256;
+            if stored_leaves.as_ref().is_none_or(|(t, _)| *t != tile_index) {
+                stored_leaves = Some((tile_index, tile(conn, 0, tile_index).await?.unwrap_or_default()));
+            }
+            let in_tile = stored_leaves.as_ref().and_then(|(_, t)| t.get((index % 256) as usize).copied());
+            if in_tile != Some(leaf) && problems.len() < MOST {
+                problems.push(Problem::NotInTiles { entry: index });
+            }
+            if !tree_ok {
+                continue;
+            }
+            frontier.append(leaf, &mut filled);
+            for (id, hashes) in filled.drain(..) {
+                if tile(conn, id.level, id.index).await?.as_deref() != Some(hashes.as_slice()) && problems.len() < MOST
+                {
+                    problems.push(Problem::TileDiffers { tile: id.path() });
+                }
+            }
+            while let Some((s, root)) = next_checkpoint.peek() {
+                if *s > frontier.size() {
+                    break;
+                }
+                if *s == frontier.size() && *root != frontier.root() {
+                    problems.push(Problem::CheckpointDiffers { size: *s });
+                }
+                next_checkpoint.next();
+            }
+        }
+        progress(expected);
+    }
+    if tree_ok {
+        for (id, hashes) in frontier.partial_tiles() {
+            let stored = tile(conn, id.level, id.index).await?;
+            if stored.as_deref().and_then(|s| s.get(..hashes.len())) != Some(hashes.as_slice()) {
+                problems.push(Problem::TileDiffers { tile: id.path() });
+            }
+        }
+        for (s, _) in next_checkpoint {
+            problems.push(Problem::CheckpointDiffers { size: *s });
+        }
+    }
+    if expected != state {
+        problems.push(Problem::SizeDiffers { state, events: expected });
+    }
+    Ok(Verification { entries: expected, checkpoints: all.len(), problems })
+}
