@@ -331,3 +331,42 @@ pub fn decision_json(d: &forewarn_policy::Decision, now: jiff::Timestamp) -> ser
         "agreement_ends": d.agreement_ends.map(|t| t.to_string()),
     })
 }
+
+/// One of the caller's events in the transparency log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptSummary {
+    /// Its index in the log.
+    pub entry: u64,
+    /// `delivery` or `webhook`.
+    pub kind: String,
+    pub at: String,
+    pub link: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptList {
+    pub receipts: Vec<ReceiptSummary>,
+}
+
+/// A receipt: proof that an event is in the log. Check it offline with `forewarn log verify-receipt FILE --key KEY`:
+/// the entry is `SHA-256("forewarn/log-event/v1\n" || salt || body)`, and `proof` (C2SP tlog-proof) shows that entry
+/// in a checkpoint signed by the log's key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptBody {
+    pub entry: u64,
+    pub kind: String,
+    pub at: String,
+    /// The event, parsed from `body` for reading.
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    /// The event's exact bytes, as committed.
+    pub body: String,
+    /// Base64 of the 32-byte salt.
+    pub salt: String,
+    /// Base64 of the commitment (the log entry).
+    pub commitment: String,
+    /// The C2SP tlog-proof text.
+    pub proof: String,
+    /// The log's verifier key (check it against the one the program publishes before trusting this receipt).
+    pub log_key: String,
+}

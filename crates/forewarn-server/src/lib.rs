@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod dto;
 mod error;
 pub mod limit;
+pub mod log_api;
 pub mod partner_api;
 pub mod recorder;
 pub mod webhooks;
@@ -64,7 +65,7 @@ impl Default for ServerConfig {
 }
 
 /// Who the program is, as partners and CSAF tooling see it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Program {
     pub publisher: forewarn_render::csaf::Publisher,
     /// Base URL partners reach the server at (no trailing slash), used in provider metadata and feeds.
@@ -72,28 +73,43 @@ pub struct Program {
     pub started_at: jiff::Timestamp,
     /// The OpenPGP key that signs documents (`.asc`) and bundles.
     pub signing_key: forewarn_openpgp::ProgramKey,
+    /// The transparency log's key (its name is the log's origin).
+    pub log_key: forewarn_tlog::note::SignerKey,
+}
+
+/// Who the program is, as handlers see it (the log's key lives in [`AppState::log`]).
+#[derive(Debug)]
+pub struct ProgramInfo {
+    pub publisher: forewarn_render::csaf::Publisher,
+    pub public_url: String,
+    pub started_at: jiff::Timestamp,
+    pub signing_key: forewarn_openpgp::ProgramKey,
 }
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
-    pub program: Arc<Program>,
+    pub program: Arc<ProgramInfo>,
     pub catalogue: Arc<delivery::Catalogue>,
     pub limiter: Arc<limit::RateLimiter>,
     pub trusted_proxies: Arc<Vec<forewarn_core::IpNet>>,
     pub recorder: recorder::Recorder,
     pub content: Arc<delivery::ContentCache>,
+    pub log: log_api::Handle,
 }
 
 impl AppState {
     /// Must be called inside a Tokio runtime: it starts the delivery recorder.
     pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
+        let Program { publisher, public_url, started_at, signing_key, log_key } = program;
+        let log = Arc::new(log_api::Log::new(log_key));
         Self {
-            recorder: recorder::Recorder::start(store.clone()),
+            recorder: recorder::Recorder::start(store.clone(), log.clone()),
             content: Arc::default(),
+            log,
             store,
-            program: Arc::new(program),
+            program: Arc::new(ProgramInfo { publisher, public_url, started_at, signing_key }),
             catalogue: Arc::default(),
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -122,6 +138,12 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
         .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
         .route("/.well-known/csaf/tlp-amber/{year}/{file}", get(partner_api::feed_document))
+        .route("/api/v1/receipts", get(log_api::receipts))
+        .route("/api/v1/receipts/{entry}", get(log_api::receipt))
+        .route("/log/checkpoint", get(log_api::checkpoint))
+        .route("/log/key", get(log_api::key))
+        .route("/log/consistency", get(log_api::consistency))
+        .route("/log/tile/{*path}", get(log_api::tile))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
@@ -142,11 +164,13 @@ pub async fn bind(config: &ServerConfig) -> std::io::Result<TcpListener> {
 pub async fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> std::io::Result<()> {
     // The webhook scheduler runs beside the server; it stops with the process.
     let scheduler = tokio::spawn(webhooks::run(state.clone(), config.webhooks.clone()));
+    let sequencer = tokio::spawn(log_api::sequence(state.clone()));
     let app = router(state, config);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     scheduler.abort();
+    sequencer.abort();
     served
 }
 
@@ -208,6 +232,7 @@ async fn not_found() -> ApiError {
         partner_api::get_key, partner_api::put_key, partner_api::get_webhook, partner_api::put_webhook,
         partner_api::provider_metadata, partner_api::feed, partner_api::feed_document, partner_api::program_public_key,
         admin::list_partners, admin::suspend, admin::reinstate, admin::deliveries, admin::explain,
+        log_api::receipts, log_api::receipt, log_api::checkpoint, log_api::key, log_api::consistency, log_api::tile,
     ),
     modifiers(&BearerAuth),
 )]
@@ -247,14 +272,15 @@ mod tests {
         let mut documented: Vec<&str> = doc.paths.paths.keys().map(String::as_str).collect();
         documented.sort_unstable();
         let source = include_str!("lib.rs");
-        let mut routed: Vec<&str> = source
+        let mut routed: Vec<String> = source
             .lines()
             .filter_map(|l| l.trim().strip_prefix(".route(\""))
             .filter_map(|l| l.split('"').next())
             .filter(|p| *p != "/openapi.json")
+            .map(|p| p.replace("{*", "{"))
             .collect();
         routed.sort_unstable();
-        assert_eq!(documented, routed);
+        assert_eq!(documented, routed.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(doc.components.is_some_and(|c| c.security_schemes.contains_key("bearer")));
     }
 }

@@ -61,7 +61,7 @@ const BATCH: usize = 256;
 
 impl Recorder {
     /// Starts the writer task on the current runtime.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, log: crate::log_api::Handle) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -72,8 +72,13 @@ impl Recorder {
                         Err(_) => break,
                     }
                 }
+                let wrote = jobs.iter().any(|j| j.record.is_some());
                 match write(&store, &jobs).await {
                     Ok(current) => {
+                        if wrote {
+                            // Their log events are pending: have the sequencer integrate them soon.
+                            log.wake.notify_one();
+                        }
                         for job in jobs {
                             let answer = if job.version == current { Confirm::Fresh } else { Confirm::Stale };
                             let _ = job.reply.send(Ok(answer));

@@ -199,6 +199,16 @@ pub async fn signer(conn: &mut AnyConnection, store: &Store, origin: &str, now: 
     SignerKey::parse(&stored.secret_text).map_err(|e| StoreError::Corrupt(format!("the log's signing key: {e}")))
 }
 
+/// The log's signing key, if one was made.
+pub async fn stored_signer(conn: &mut AnyConnection, store: &Store) -> Result<Option<SignerKey>> {
+    let Some(stored) = crate::program_keys::get(conn, store.master_key()?, "transparency-log").await? else {
+        return Ok(None);
+    };
+    SignerKey::parse(&stored.secret_text)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("the log's signing key: {e}")))
+}
+
 /// What one integration did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Integrated {

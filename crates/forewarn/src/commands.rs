@@ -244,6 +244,15 @@ pub async fn signing_key(store: &Store, publisher_name: &str) -> CliResult<forew
         .map_err(|e| CliError::Internal(format!("the stored signing key does not load: {e}")))
 }
 
+/// The transparency log's signing key, made on first use and kept sealed in the database. Its name — the log's
+/// origin, fixed from then on — is the public URL without its scheme, followed by `/log` (C2SP tlog-tiles).
+pub async fn log_key(store: &Store, public_url: &str) -> CliResult<forewarn_tlog::note::SignerKey> {
+    let host = public_url.split_once("://").map_or(public_url, |(_, rest)| rest).trim_end_matches('/');
+    let origin: String = format!("{host}/log").chars().filter(|c| !c.is_whitespace() && *c != '+').collect();
+    let mut conn = store.conn().await?;
+    Ok(forewarn_store::log::signer(&mut conn, store, &origin, Timestamp::now()).await?)
+}
+
 /// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
 pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&str)) -> CliResult {
     let Serving { config, publisher_name, publisher_namespace, public_url, .. } = serving;
@@ -256,10 +265,13 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
     let _ = std::io::stdout().flush();
     tracing::info!(%url, backend = ?store.backend(), "serving");
     let signing_key = signing_key(&store, &publisher_name).await?;
+    let public_url = public_url.unwrap_or_else(|| url.clone());
+    let log_key = log_key(&store, &public_url).await?;
     let program = forewarn_server::Program {
         signing_key,
+        log_key,
         publisher: forewarn_render::csaf::Publisher { name: publisher_name, namespace: publisher_namespace },
-        public_url: public_url.unwrap_or_else(|| url.clone()),
+        public_url,
         started_at: Timestamp::now(),
     };
     forewarn_server::run(listener, AppState::new(store.clone(), program, &config), &config)

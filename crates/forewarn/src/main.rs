@@ -6,6 +6,7 @@ mod context;
 mod csaf_cmd;
 mod demo;
 mod errors;
+mod log_cmd;
 mod output;
 mod policy_cmd;
 mod timeparse;
@@ -73,6 +74,9 @@ enum Command {
     /// Manage the master key.
     #[command(subcommand)]
     Keys(commands::KeysCommand),
+    /// The transparency log: checkpoint, key, verification, receipts.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
     /// Show the history of administrative changes.
     History(commands::HistoryArgs),
     /// Show the record of copies delivered to partners: who received what, when, through which channel.
@@ -140,6 +144,7 @@ fn main() {
             Command::Csaf(c) => csaf_cmd::csaf(&globals, c).await,
             Command::User(c) => commands::user(&globals, c).await,
             Command::Keys(c) => commands::keys(&globals, c).await,
+            Command::Log(c) => log_cmd::log(&globals, c).await,
             Command::History(args) => commands::history(&globals, args).await,
             Command::Deliveries(args) => commands::deliveries(&globals, args).await,
             Command::Bench(c) => commands::bench(&globals, c).await,
