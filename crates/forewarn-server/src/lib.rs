@@ -160,37 +160,36 @@ pub async fn bind(config: &ServerConfig) -> std::io::Result<TcpListener> {
     TcpListener::bind(config.listen).await
 }
 
-/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets requests in flight finish.
-pub async fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> std::io::Result<()> {
-    // The webhook scheduler runs beside the server; it stops with the process.
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets requests in flight finish. `ready` is called once
+/// the signal handlers are in place and the background tasks run — so a caller that announces the server there
+/// never has a SIGTERM sent after the announcement kill the process outright.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    config: &ServerConfig,
+    ready: impl FnOnce(),
+) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // The webhook scheduler and the log's sequencer run beside the server; they stop with it.
     let scheduler = tokio::spawn(webhooks::run(state.clone(), config.webhooks.clone()));
     let sequencer = tokio::spawn(log_api::sequence(state.clone()));
     let app = router(state, config);
+    ready();
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
+        }
+        tracing::info!("shutdown requested; finishing requests in flight");
+    };
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     scheduler.abort();
     sequencer.abort();
     served
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested; finishing requests in flight");
 }
 
 /// Liveness: the process is up and serving.

@@ -261,9 +261,6 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
     })?;
     let addr = listener.local_addr().map_err(|e| CliError::Internal(e.to_string()))?;
     let url = format!("http://{addr}");
-    banner(&url);
-    let _ = std::io::stdout().flush();
-    tracing::info!(%url, backend = ?store.backend(), "serving");
     let signing_key = signing_key(&store, &publisher_name).await?;
     let public_url = public_url.unwrap_or_else(|| url.clone());
     let log_key = log_key(&store, &public_url).await?;
@@ -274,7 +271,12 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
         public_url,
         started_at: Timestamp::now(),
     };
-    forewarn_server::run(listener, AppState::new(store.clone(), program, &config), &config)
+    let ready = || {
+        banner(&url);
+        let _ = std::io::stdout().flush();
+        tracing::info!(%url, backend = ?store.backend(), "serving");
+    };
+    forewarn_server::run(listener, AppState::new(store.clone(), program, &config), &config, ready)
         .await
         .map_err(|e| CliError::Internal(format!("server failed: {e}")))?;
     store.close().await;

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod csaf_corpus;
 mod delivery;
+mod log;
 mod openpgp;
 mod policy;
 mod server;
