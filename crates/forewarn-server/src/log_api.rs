@@ -15,7 +15,6 @@ use forewarn_store::log;
 use forewarn_tlog::note::SignerKey;
 use forewarn_tlog::receipt::Receipt;
 use forewarn_tlog::tiles::{encode_entries, encode_hashes, TilePath};
-use forewarn_tlog::tree;
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -29,11 +28,13 @@ pub struct Log {
     pub signer: SignerKey,
     /// Rung after a transaction added events, so that they are integrated soon.
     pub wake: tokio::sync::Notify,
+    /// Tiles with their interior nodes, for proofs.
+    pub tiles: log::TileCache,
 }
 
 impl Log {
     pub fn new(signer: SignerKey) -> Self {
-        Self { signer, wake: tokio::sync::Notify::new() }
+        Self { signer, wake: tokio::sync::Notify::new(), tiles: log::TileCache::default() }
     }
 }
 
@@ -130,11 +131,7 @@ pub async fn consistency(State(s): State<AppState>, Query(q): Query<ConsistencyQ
     if q.old > q.new || q.new > size {
         return Err(ApiError::BadRequest(format!("ask for 0 <= old <= new <= {size}, the log's current size")));
     }
-    let tiles = log::tiles(&mut conn, &tree::consistency_tiles(q.old, q.new)).await?;
-    let proof = tree::consistency_proof(&tiles, q.old, q.new).map_err(|e| {
-        tracing::error!(error = %e, "a consistency proof could not be made from the stored tiles");
-        ApiError::Internal
-    })?;
+    let proof = s.log.tiles.consistency_proof(&mut conn, q.old, q.new).await?;
     let body: String = proof.iter().map(|h| format!("{}\n", h.to_base64())).collect();
     Ok(text(StatusCode::OK, body.into_bytes(), "text/plain; charset=utf-8", "public, max-age=31536000, immutable"))
 }
@@ -174,13 +171,14 @@ pub async fn receipt(
 ) -> Result<Response, ApiError> {
     let entry: u64 = entry.parse().map_err(|_| ApiError::NotFound)?;
     let mut conn = s.store.conn().await?;
-    let body = receipt_for(&mut conn, entry, Some(partner.id.as_str()), &s.log.signer.verifier()).await?;
+    let body = receipt_for(&mut conn, &s.log.tiles, entry, Some(partner.id.as_str()), &s.log.signer.verifier()).await?;
     Ok(axum::Json(body).into_response())
 }
 
 /// The receipt for entry `entry`, when it exists and (if `partner` is given) is that partner's.
 pub async fn receipt_for(
     conn: &mut forewarn_store::AnyConnection,
+    tiles: &log::TileCache,
     entry: u64,
     partner: Option<&str>,
     key: &forewarn_tlog::note::VerifierKey,
@@ -190,11 +188,7 @@ pub async fn receipt_for(
         return Err(ApiError::NotFound);
     }
     let (size, note) = log::latest_checkpoint(conn).await?.ok_or(ApiError::NotFound)?;
-    let tiles = log::tiles(conn, &tree::inclusion_tiles(size, entry)).await?;
-    let proof = tree::inclusion_proof(&tiles, size, entry).map_err(|e| {
-        tracing::error!(error = %e, entry, "an inclusion proof could not be made from the stored tiles");
-        ApiError::Internal
-    })?;
+    let proof = tiles.inclusion_proof(conn, size, entry).await?;
     let receipt = Receipt { extra: None, index: entry, proof, checkpoint: note };
     Ok(ReceiptBody {
         entry,

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use forewarn_tlog::checkpoint::Checkpoint;
 use forewarn_tlog::note::SignerKey;
 use forewarn_tlog::tiles::{decode_hashes, encode_hashes, Frontier, TileId};
+use forewarn_tlog::tree::ExpandedTile;
 use forewarn_tlog::Hash;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
@@ -104,6 +105,66 @@ pub async fn tiles(conn: &mut AnyConnection, wanted: &[(u8, u64)]) -> Result<Has
         }
     }
     Ok(out)
+}
+
+/// Tiles for proofs, kept with their interior nodes (`forewarn_tlog::tree::ExpandedTile`). A tile at a given width
+/// never changes, so entries are keyed by (level, index, width) and never go stale; a proof then costs a few
+/// lookups instead of reads and hundreds of hashes.
+#[derive(Debug, Default)]
+pub struct TileCache {
+    tiles: std::sync::Mutex<HashMap<(u8, u64, u16), std::sync::Arc<ExpandedTile>>>,
+}
+
+/// Entries kept before the cache is emptied (a crude bound: 4,096 tiles of at most 16 KB each).
+const TILE_CACHE_LIMIT: usize = 4096;
+
+impl TileCache {
+    /// The tiles (`wanted`, at the widths a tree of `size` gives them), from the cache or the database.
+    pub async fn tiles(
+        &self,
+        conn: &mut AnyConnection,
+        size: u64,
+        wanted: &[(u8, u64)],
+    ) -> Result<HashMap<(u8, u64), std::sync::Arc<ExpandedTile>>> {
+        let mut out = HashMap::new();
+        for &(level, index) in wanted {
+            let hashes_at_level = size >> (8 * u32::from(level));
+            let width = hashes_at_level.saturating_sub(index * 256).min(256) as u16;
+            if width == 0 {
+                continue;
+            }
+            let key = (level, index, width);
+            if let Some(t) = self.tiles.lock().ok().and_then(|m| m.get(&key).cloned()) {
+                out.insert((level, index), t);
+                continue;
+            }
+            let Some(stored) = tile(&mut *conn, level, index).await? else { continue };
+            let Some(prefix) = stored.get(..usize::from(width)) else { continue };
+            let expanded = std::sync::Arc::new(ExpandedTile::new(prefix.to_vec()));
+            if let Ok(mut m) = self.tiles.lock() {
+                if m.len() >= TILE_CACHE_LIMIT {
+                    m.clear();
+                }
+                m.insert(key, expanded.clone());
+            }
+            out.insert((level, index), expanded);
+        }
+        Ok(out)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size`.
+    pub async fn inclusion_proof(&self, conn: &mut AnyConnection, size: u64, index: u64) -> Result<Vec<Hash>> {
+        let tiles = self.tiles(conn, size, &forewarn_tlog::tree::inclusion_tiles(size, index)).await?;
+        forewarn_tlog::tree::inclusion_proof(&tiles, size, index)
+            .map_err(|e| StoreError::Corrupt(format!("the log's tiles cannot prove entry {index}: {e}")))
+    }
+
+    /// The consistency proof from the tree of `old` to the tree of `new`.
+    pub async fn consistency_proof(&self, conn: &mut AnyConnection, old: u64, new: u64) -> Result<Vec<Hash>> {
+        let tiles = self.tiles(conn, new, &forewarn_tlog::tree::consistency_tiles(old, new)).await?;
+        forewarn_tlog::tree::consistency_proof(&tiles, old, new)
+            .map_err(|e| StoreError::Corrupt(format!("the log's tiles cannot prove {old} -> {new}: {e}")))
+    }
 }
 
 /// The commitments of entries `from .. from + count`, in order (fewer when the tree is shorter).

@@ -46,6 +46,17 @@ impl ExpandedTile {
     }
 }
 
+/// Shared expanded tiles (from a cache), by (level, index).
+impl TileSource for std::collections::HashMap<(u8, u64), std::sync::Arc<ExpandedTile>> {
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        self.get(&(level, index)).map(|t| Cow::Borrowed(t.hashes()))
+    }
+
+    fn run(&self, level: u8, index: u64, offset: usize, height: u32) -> Option<Hash> {
+        self.get(&(level, index))?.run(offset, height)
+    }
+}
+
 /// Expanded tiles held in memory, by (level, index).
 impl TileSource for std::collections::HashMap<(u8, u64), ExpandedTile> {
     fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
@@ -260,13 +271,24 @@ struct Recorder {
     seen: std::cell::RefCell<Vec<(u8, u64)>>,
 }
 
-impl TileSource for Recorder {
-    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+impl Recorder {
+    fn note(&self, level: u8, index: u64) {
         let mut seen = self.seen.borrow_mut();
         if !seen.contains(&(level, index)) {
             seen.push((level, index));
         }
+    }
+}
+
+impl TileSource for Recorder {
+    fn tile(&self, level: u8, index: u64) -> Option<Cow<'_, [Hash]>> {
+        self.note(level, index);
         Some(Cow::Owned(vec![Hash([0; 32]); WIDTH]))
+    }
+
+    fn run(&self, level: u8, index: u64, _offset: usize, _height: u32) -> Option<Hash> {
+        self.note(level, index);
+        Some(Hash([0; 32]))
     }
 }
 

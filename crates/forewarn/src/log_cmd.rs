@@ -101,9 +101,15 @@ pub async fn log(g: &Globals, command: LogCommand) -> CliResult {
             g.actor(&store, Role::Auditor).await?;
             let key = signer(&store).await?.verifier();
             let mut conn = store.conn().await?;
-            let body = forewarn_server::log_api::receipt_for(&mut conn, entry, None, &key)
-                .await
-                .map_err(|_| CliError::user(format!("entry {entry} is not in the log (yet)")))?;
+            let body = forewarn_server::log_api::receipt_for(
+                &mut conn,
+                &forewarn_store::log::TileCache::default(),
+                entry,
+                None,
+                &key,
+            )
+            .await
+            .map_err(|_| CliError::user(format!("entry {entry} is not in the log (yet)")))?;
             print_json(&serde_json::to_value(&body).map_err(|e| CliError::Internal(e.to_string()))?);
             Ok(())
         }
