@@ -702,3 +702,66 @@ async fn verify_names_each_altered_deleted_or_reordered_entry(db: &TestDb) {
     let found = log::verify(&mut c, &key, |_| {}).await.unwrap().problems;
     assert!(found.contains(&Problem::NotInTiles { entry: size }), "{found:?}");
 }
+
+on_both!(two_sequencers_racing_integrate_every_event_exactly_once);
+async fn two_sequencers_racing_integrate_every_event_exactly_once(db: &TestDb) {
+    use forewarn_store::log;
+    let mut c = db.store.conn().await.unwrap();
+    let signer = std::sync::Arc::new(log::signer(&mut c, &db.store, "log.forewarn.test", now()).await.unwrap());
+    let before = log::pending_count(&mut c).await.unwrap() as u64 + log::size(&mut c).await.unwrap();
+    drop(c);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Two sequencers, as two servers on one database would run them, each with its own frontier cache.
+    let sequencers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, signer, done) = (db.store.clone(), signer.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut cache = None;
+                loop {
+                    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                    let did = log::integrate(&store, &signer, &mut cache, 37, now()).await.unwrap();
+                    if did.is_none() && finished {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    // Meanwhile, writers append 600 events in small transactions.
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    let events: Vec<log::NewEvent<'_>> = (0..10)
+                        .map(|j| log::NewEvent {
+                            at: now(),
+                            kind: "test",
+                            partner: None,
+                            body: format!("{{\"w\":{w},\"i\":{i},\"j\":{j}}}"),
+                        })
+                        .collect();
+                    let mut tx = store.begin().await.unwrap();
+                    log::append(&mut tx, &events).await.unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    for s in sequencers {
+        s.await.unwrap();
+    }
+    let mut c = db.store.conn().await.unwrap();
+    assert_eq!(log::pending_count(&mut c).await.unwrap(), 0);
+    assert_eq!(log::size(&mut c).await.unwrap(), before + 600);
+    // Leaf indices are exactly 0..size, each once; the tree verifies against every checkpoint.
+    let v = log::verify(&mut c, &signer.verifier(), |_| {}).await.unwrap();
+    assert_eq!(v.problems, vec![]);
+    assert_eq!(v.entries, before + 600);
+    assert!(v.checkpoints > 2, "{} checkpoints", v.checkpoints);
+}
