@@ -155,6 +155,15 @@ async fn log_verify_names_the_entry_an_attacker_edited() {
     let entry = wait_for_receipt(&url, &kestrel, "ADV-2026-0001");
     assert!(sigterm(&mut child).success());
     p.ok(&["log", "verify"]);
+    // Staff (auditors) can print any entry's receipt; it verifies offline like a partner's.
+    let receipt = p.ok(&["--as", "audrey", "log", "prove", "--entry", &entry.to_string()]);
+    let file = p.dir.path().join("prove.json");
+    std::fs::write(&file, &receipt).unwrap();
+    let key = p.ok(&["log", "key"]);
+    let out = p.ok(&["log", "verify-receipt", file.to_str().unwrap(), "--key", key.trim()]);
+    assert!(out.contains(&format!("OK: entry {entry}")), "{out}");
+    let refused = p.run(&["--as", "alice", "log", "prove", "--entry", &entry.to_string()]);
+    assert_eq!(refused.status.code(), Some(2), "an author is not an auditor");
     // Someone with write access to the database rewrites the delivery: drops the guard, changes the copy's digest.
     sqlx::any::install_default_drivers();
     let rw = format!("sqlite://{}", p.data_dir().join("forewarn.db").display());

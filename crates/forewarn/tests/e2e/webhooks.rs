@@ -186,6 +186,19 @@ fn webhooks_are_signed_carry_no_text_and_are_sent_once() {
         .count();
     assert_eq!(delivered, expected, "{log}");
     assert!(!log.to_string().contains(secret.as_str()), "the secret is shown once, at registration");
+
+    // Every attempt is in the transparency log, among the partner's receipts, once the sequencer has run.
+    let started = Instant::now();
+    let logged = loop {
+        let (_, receipts) = http(&url, "GET", "/api/v1/receipts", Some(&token));
+        let receipts: Value = serde_json::from_str(&receipts).unwrap();
+        let n = receipts["receipts"].as_array().unwrap().iter().filter(|r| r["kind"] == "webhook").count();
+        if n >= expected || started.elapsed() > Duration::from_secs(15) {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(logged, expected, "one log event per webhook attempt");
     assert!(sigterm(&mut child).success());
 }
 
