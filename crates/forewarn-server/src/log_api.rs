@@ -104,7 +104,8 @@ pub async fn tile(State(s): State<AppState>, Path(path): Path<String>) -> Result
             Ok(text(StatusCode::OK, encode_hashes(hashes), "application/octet-stream", immutable))
         }
         TilePath::Entries(id) => {
-            let entries = log::entries(&mut conn, id.index * 256, u64::from(id.width)).await?;
+            let first = id.index.checked_mul(256).ok_or(ApiError::NotFound)?;
+            let entries = log::entries(&mut conn, first, u64::from(id.width)).await?;
             if entries.len() != usize::from(id.width) {
                 return Err(ApiError::NotFound);
             }
@@ -117,9 +118,9 @@ pub async fn tile(State(s): State<AppState>, Path(path): Path<String>) -> Result
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ConsistencyQuery {
     /// The older tree size.
-    old: u64,
+    old: Option<String>,
     /// The newer tree size, at most the current one.
-    new: u64,
+    new: Option<String>,
 }
 
 /// Public: the consistency proof between two tree sizes, one base64 hash per line (RFC 9162 §2.1.4).
@@ -128,10 +129,14 @@ pub struct ConsistencyQuery {
 pub async fn consistency(State(s): State<AppState>, Query(q): Query<ConsistencyQuery>) -> Result<Response, ApiError> {
     let mut conn = s.store.conn().await?;
     let size = log::size(&mut conn).await?;
-    if q.old > q.new || q.new > size {
-        return Err(ApiError::BadRequest(format!("ask for 0 <= old <= new <= {size}, the log's current size")));
+    let bad =
+        || ApiError::BadRequest(format!("ask for ?old=N&new=M with 0 <= N <= M <= {size}, the log's current size"));
+    let number = |v: &Option<String>| v.as_deref().and_then(|t| t.parse::<u64>().ok()).ok_or_else(bad);
+    let (old, new) = (number(&q.old)?, number(&q.new)?);
+    if old > new || new > size {
+        return Err(bad());
     }
-    let proof = s.log.tiles.consistency_proof(&mut conn, q.old, q.new).await?;
+    let proof = s.log.tiles.consistency_proof(&mut conn, old, new).await?;
     let body: String = proof.iter().map(|h| format!("{}\n", h.to_base64())).collect();
     Ok(text(StatusCode::OK, body.into_bytes(), "text/plain; charset=utf-8", "public, max-age=31536000, immutable"))
 }

@@ -129,7 +129,7 @@ impl TileCache {
         let mut out = HashMap::new();
         for &(level, index) in wanted {
             let hashes_at_level = size >> (8 * u32::from(level));
-            let width = hashes_at_level.saturating_sub(index * 256).min(256) as u16;
+            let width = hashes_at_level.saturating_sub(index.saturating_mul(256)).min(256) as u16;
             if width == 0 {
                 continue;
             }
@@ -169,10 +169,13 @@ impl TileCache {
 
 /// The commitments of entries `from .. from + count`, in order (fewer when the tree is shorter).
 pub async fn entries(conn: &mut AnyConnection, from: u64, count: u64) -> Result<Vec<Vec<u8>>> {
+    let (Ok(from), Ok(to)) = (i64::try_from(from), i64::try_from(from.saturating_add(count))) else {
+        return Ok(Vec::new());
+    };
     let rows =
         sqlx::query("SELECT commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index")
-            .bind(from as i64)
-            .bind((from + count) as i64)
+            .bind(from)
+            .bind(to)
             .fetch_all(conn)
             .await?;
     rows.iter().map(|r| Ok(r.try_get::<Vec<u8>, _>("commitment")?)).collect()

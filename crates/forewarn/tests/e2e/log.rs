@@ -123,6 +123,14 @@ fn receipts_are_private_tiles_name_no_one_and_checkpoints_are_consistent() {
     }
     assert_eq!(get_bytes(&url, "/log/tile/0/000.p/0").0, 404);
     assert_eq!(get_bytes(&url, "/log/tile/9/000").0, 404);
+    // Indices far beyond any tree (and beyond what 64 bits hold once multiplied by 256) are just absent.
+    for far in [
+        "0/x018/x446/x744/x073/x709/x551/615",
+        "entries/x018/x446/x744/x073/x709/x551/615",
+        "entries/x072/x057/x594/x037/x927/x936.p/3",
+    ] {
+        assert_eq!(get_bytes(&url, &format!("/log/tile/{far}")).0, 404, "{far}");
+    }
 
     // The log grows; the older checkpoint is consistent with the newer one.
     assert_eq!(http(&url, "GET", "/api/v1/advisories/ADV-2026-0001/csaf", Some(&northgate)).0, 200);
@@ -139,7 +147,11 @@ fn receipts_are_private_tiles_name_no_one_and_checkpoints_are_consistent() {
     assert_eq!(status, 200, "{proof}");
     let proof: Vec<forewarn_tlog::Hash> = proof.lines().map(|l| forewarn_tlog::Hash::from_base64(l).unwrap()).collect();
     forewarn_tlog::tree::verify_consistency(before.size, after.size, before.root, after.root, &proof).unwrap();
-    assert_eq!(http(&url, "GET", &format!("/log/consistency?old=1&new={}", after.size + 1), None).0, 400);
+    for bad in [format!("old=1&new={}", after.size + 1), "old=2&new=1".into(), "old=x&new=2".into(), "new=2".into()] {
+        let (status, body) = http(&url, "GET", &format!("/log/consistency?{bad}"), None);
+        assert_eq!(status, 400, "{bad}");
+        assert!(body.contains("ask for ?old=N&new=M"), "{body}");
+    }
 
     assert!(sigterm(&mut child).success());
     let out = p.ok(&["log", "verify"]);
