@@ -39,7 +39,7 @@ impl Log {
 }
 
 /// Most events integrated (and so one checkpoint signed) per transaction.
-const BATCH: usize = 16_384;
+const BATCH: usize = 4096;
 /// Shortest pause between integrations: under load a checkpoint covers what arrived meanwhile.
 const PAUSE: Duration = Duration::from_millis(200);
 /// Longest wait for pending events written by another process (the CLI, another server).
