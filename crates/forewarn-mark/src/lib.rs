@@ -1,0 +1,20 @@
+//! Fingerprinting: every partner's copy of an advisory revision differs in ways that never change what it says or
+//! what its code does, and a leaked excerpt can be traced back to the copy it came from, with a stated probability
+//! of accusing an innocent partner. See docs (`../shared/design/fingerprinting.md` for the references).
+//!
+//! - [`syntax`]: author-marked alternatives in section Markdown, `{{one|other}}`, validated with line numbers.
+//! - [`dictionary`]: the reviewed list of exact equivalents that make automatic variation points in prose.
+//! - [`prepare`]: a section cut once per revision into fixed text and variation slots; a copy is assembled by
+//!   choosing one alternative per slot.
+//! - [`code`]: the codeword of each (revision, partner), from a secret key with a keyed PRF (HMAC-SHA256): a
+//!   symmetric binary Tardos code with secret per-position biases. No codeword table exists.
+//! - [`accuse`]: symmetric Tardos scores over observed positions, and for each partner a Chernoff upper bound on the
+//!   probability that an innocent partner scores as high.
+//!
+//! Architecture invariant: nothing here reads a clock, a file or a database; the fingerprinting key is passed in.
+
+pub mod accuse;
+pub mod code;
+pub mod dictionary;
+pub mod prepare;
+pub mod syntax;

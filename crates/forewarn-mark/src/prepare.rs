@@ -1,0 +1,420 @@
+//! A section prepared once per revision: fixed text and variation slots. A copy is assembled by choosing one
+//! alternative per slot (its symbol), and a leak is read back by finding, for each slot, which alternative appears
+//! in it between the slot's fixed neighbours.
+//!
+//! Slots come from:
+//! - the author's markers (`{{a|b}}`, in prose and in code — the only kind inside code blocks);
+//! - the dictionary of exact equivalents, in prose outside inline code;
+//! - a serial comma the author wrote (", and" / ", or" closing a list of three or more): a copy keeps it or not;
+//! - bullet lists (every line `- ` or `* `): a copy keeps the first two items in order or swaps them.
+//!
+//! Binary code: a slot's symbol 0 is its first alternative (the author's text), 1 its second.
+
+use crate::dictionary;
+use crate::syntax::{self, Piece, SyntaxError};
+
+/// Where a slot comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotKind {
+    Authored,
+    Dictionary,
+    SerialComma,
+    ListOrder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub kind: SlotKind,
+    /// At least two; symbol `s` selects `alternatives[min(s, len - 1)]`.
+    pub alternatives: Vec<String>,
+    /// Inside a fenced code block.
+    pub in_code: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Fixed(String),
+    Slot(Slot),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Prepared {
+    pub segments: Vec<Segment>,
+}
+
+impl Prepared {
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.segments.iter().filter_map(|s| if let Segment::Slot(slot) = s { Some(slot) } else { None })
+    }
+
+    pub fn slot_count(&self) -> usize {
+        self.slots().count()
+    }
+
+    /// The copy carrying `symbols` (one per slot; missing ones are 0).
+    pub fn assemble(&self, symbols: &[u8]) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        for seg in &self.segments {
+            match seg {
+                Segment::Fixed(t) => out.push_str(t),
+                Segment::Slot(slot) => {
+                    let s = usize::from(symbols.get(i).copied().unwrap_or(0)).min(slot.alternatives.len() - 1);
+                    out.push_str(&slot.alternatives[s]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The author's text: every slot at its first alternative.
+    pub fn base(&self) -> String {
+        self.assemble(&[])
+    }
+
+    /// Reads each slot's symbol from leaked material (already [`normalize`]d): `None` where the leak does not show
+    /// the slot or does not decide between its alternatives.
+    pub fn read(&self, leak: &str) -> Vec<Option<u8>> {
+        let mut out = Vec::new();
+        for (k, seg) in self.segments.iter().enumerate() {
+            let Segment::Slot(slot) = seg else { continue };
+            if slot.kind == SlotKind::ListOrder {
+                out.push(read_list(slot, leak));
+                continue;
+            }
+            let left = match k.checked_sub(1).and_then(|j| self.segments.get(j)) {
+                Some(Segment::Fixed(t)) => t.as_str(),
+                _ => "",
+            };
+            let right = match self.segments.get(k + 1) {
+                Some(Segment::Fixed(t)) => t.as_str(),
+                _ => "",
+            };
+            out.push(read_slot(slot, left, right, leak));
+        }
+        out
+    }
+}
+
+/// The last `n` characters of `s`.
+fn tail(s: &str, n: usize) -> &str {
+    let count = s.chars().count();
+    let skip = count.saturating_sub(n);
+    s.char_indices().nth(skip).map_or(s, |(i, _)| &s[i..])
+}
+
+/// The first `n` characters of `s`.
+fn head(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// Which alternative the leak shows between the slot's raw neighbours: the needle is normalised as a whole, so the
+/// spaces around the slot survive. Long contexts first (fewer false matches), then shorter ones (partial excerpts).
+fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str) -> Option<u8> {
+    for n in [48usize, 24, 12] {
+        let (l, r) = (tail(left, n), head(right, n));
+        if l.trim().is_empty() && r.trim().is_empty() {
+            continue;
+        }
+        let found: Vec<bool> =
+            slot.alternatives.iter().take(2).map(|a| leak.contains(&normalize(&format!("{l}{a}{r}")))).collect();
+        match found.as_slice() {
+            [true, false] => return Some(0),
+            [false, true] => return Some(1),
+            [true, true] => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn list_items(block: &str) -> Vec<&str> {
+    block.lines().map(|l| l.trim_start().get(2..).unwrap_or("").trim()).collect()
+}
+
+fn read_list(slot: &Slot, leak: &str) -> Option<u8> {
+    let items = list_items(&slot.alternatives[0]);
+    let (a, b) = (normalize(items.first()?), normalize(items.get(1)?));
+    let (pa, pb) = (leak.find(&a)?, leak.find(&b)?);
+    Some(u8::from(pb < pa))
+}
+
+/// What tracing compares: lower case, Markdown emphasis, code and heading marks and list bullets removed, and all
+/// white space collapsed to single spaces — so reflowed, re-cased or Markdown-stripped copies still match.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for line in text.split('\n') {
+        let trimmed = line.trim_start();
+        let line = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")).unwrap_or(trimmed);
+        for c in line.chars().chain(std::iter::once(' ')) {
+            if matches!(c, '*' | '_' | '`' | '#' | '>') {
+                continue;
+            }
+            if c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Prepares a section: its markers must parse.
+pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
+    let pieces = syntax::parse(section)?;
+    let mut segments = Vec::new();
+    let mut in_code = false;
+    for piece in pieces {
+        match piece {
+            Piece::Choice(alternatives) => {
+                segments.push(Segment::Slot(Slot { kind: SlotKind::Authored, alternatives, in_code }))
+            }
+            Piece::Text(text) => {
+                let mut prose = String::new();
+                for line in text.split_inclusive('\n') {
+                    let fence = line.trim_start().starts_with("```");
+                    if in_code || fence {
+                        auto_points(&std::mem::take(&mut prose), &mut segments);
+                        push_fixed(&mut segments, line);
+                        if fence {
+                            in_code = !in_code;
+                        }
+                    } else {
+                        prose.push_str(line);
+                    }
+                }
+                auto_points(&prose, &mut segments);
+            }
+        }
+    }
+    Ok(Prepared { segments })
+}
+
+fn push_fixed(segments: &mut Vec<Segment>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Segment::Fixed(last)) = segments.last_mut() {
+        last.push_str(text);
+    } else {
+        segments.push(Segment::Fixed(text.to_owned()));
+    }
+}
+
+/// Finds the automatic points of a run of prose: bullet lists first (a list is one slot), then the dictionary and
+/// serial commas in the rest.
+fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
+    let lines: Vec<&str> = prose.split_inclusive('\n').collect();
+    let mut i = 0;
+    let mut text = String::new();
+    while i < lines.len() {
+        let marker = bullet(lines[i]);
+        let mut j = i;
+        while j < lines.len() && marker.is_some() && bullet(lines[j]) == marker {
+            j += 1;
+        }
+        if marker.is_some() && j - i >= 2 {
+            let block: String = lines[i..j].concat();
+            let items = list_items(&block);
+            if items[0] != items[1] && !items[0].is_empty() && !items[1].is_empty() {
+                words(&std::mem::take(&mut text), segments);
+                let mut swapped: Vec<&str> = lines[i..j].to_vec();
+                swapped.swap(0, 1);
+                // Keep the block's last line ending as it was.
+                let mut alt = swapped.concat();
+                if block.ends_with('\n') != alt.ends_with('\n') {
+                    alt = alt.trim_end_matches('\n').to_owned();
+                    alt.push('\n');
+                }
+                segments.push(Segment::Slot(Slot {
+                    kind: SlotKind::ListOrder,
+                    alternatives: vec![block, alt],
+                    in_code: false,
+                }));
+                i = j;
+                continue;
+            }
+        }
+        text.push_str(lines[i]);
+        i += 1;
+    }
+    words(&text, segments);
+}
+
+fn bullet(line: &str) -> Option<char> {
+    let t = line.trim_start();
+    if t.len() != line.len() {
+        return None;
+    }
+    match t.as_bytes() {
+        [b'-', b' ', ..] => Some('-'),
+        [b'*', b' ', ..] => Some('*'),
+        _ => None,
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Applies `form`'s case to `other` (Capitalised or UPPER).
+fn with_case(form: &str, other: &str) -> String {
+    if form.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase)
+        && form.chars().filter(|c| c.is_alphabetic()).count() > 1
+    {
+        return other.to_uppercase();
+    }
+    if form.chars().next().is_some_and(char::is_uppercase) {
+        let mut c = other.chars();
+        return c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default();
+    }
+    other.to_owned()
+}
+
+/// Dictionary forms and serial commas in prose, skipping inline code spans.
+fn words(text: &str, segments: &mut Vec<Segment>) {
+    let pairs = dictionary::pairs();
+    let lower = text.to_lowercase();
+    // Byte ranges of inline code spans, where nothing changes.
+    let mut code = Vec::new();
+    let mut open = None;
+    for (i, c) in text.char_indices() {
+        if c == '`' {
+            match open.take() {
+                Some(s) => code.push((s, i)),
+                None => open = Some(i),
+            }
+        }
+    }
+    let in_code = |i: usize| code.iter().any(|(s, e)| (*s..=*e).contains(&i));
+    let mut fixed_from = 0;
+    let mut i = 0;
+    let bytes = lower.as_bytes();
+    while i < text.len() {
+        if !text.is_char_boundary(i) || lower.len() != text.len() || in_code(i) {
+            i += 1;
+            continue;
+        }
+        let at_word_start = i == 0 || !text[..i].chars().next_back().is_some_and(is_word_char);
+        let mut matched = None;
+        if at_word_start {
+            for p in &pairs {
+                for (form, other) in [(p.one, p.other), (p.other, p.one)] {
+                    if lower[i..].starts_with(form) {
+                        let end = i + form.len();
+                        let boundary = end == text.len() || !text[end..].chars().next().is_some_and(is_word_char);
+                        if boundary && matched.is_none_or(|(len, _): (usize, &str)| form.len() > len) {
+                            matched = Some((form.len(), other));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((len, other)) = matched {
+            push_fixed(segments, &text[fixed_from..i]);
+            let written = &text[i..i + len];
+            segments.push(Segment::Slot(Slot {
+                kind: SlotKind::Dictionary,
+                alternatives: vec![written.to_owned(), with_case(written, other)],
+                in_code: false,
+            }));
+            i += len;
+            fixed_from = i;
+            continue;
+        }
+        // A serial comma: ", and " / ", or " with another comma earlier in the same sentence.
+        for conj in [", and ", ", or "] {
+            if bytes[i..].starts_with(conj.as_bytes()) {
+                let sentence_start = lower[..i].rfind(['.', '!', '?', '\n', ':', ';']).map_or(0, |s| s + 1);
+                if lower[sentence_start..i].contains(", ") {
+                    push_fixed(segments, &text[fixed_from..i]);
+                    let plain = &conj[1..];
+                    segments.push(Segment::Slot(Slot {
+                        kind: SlotKind::SerialComma,
+                        alternatives: vec![text[i..i + conj.len()].to_owned(), plain.to_owned()],
+                        in_code: false,
+                    }));
+                    i += conj.len();
+                    fixed_from = i;
+                }
+                break;
+            }
+        }
+        i += 1;
+    }
+    push_fixed(segments, &text[fixed_from..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECTION: &str = "An attacker {{could|might}} send a crafted e-mail, for example one with a long header.\n\
+The parser's behavior on such input cannot be predicted: it reads, copies, and frees the buffer.\n\
+\n\
+- check the `behavior` flag\n\
+- update the gateway\n\
+- restart the service\n\
+\n\
+```python\n\
+{{payload|blob}} = b\"A\" * 4096  # for example\n\
+send({{payload|blob}})\n\
+```\n";
+
+    #[test]
+    fn slots_are_found_where_they_may_be_and_nowhere_else() {
+        let p = prepare(SECTION).unwrap();
+        let kinds: Vec<(SlotKind, bool, String)> =
+            p.slots().map(|s| (s.kind, s.in_code, s.alternatives[1].clone())).collect();
+        let expect = vec![
+            (SlotKind::Authored, false, "might".to_owned()),
+            (SlotKind::Dictionary, false, "email".to_owned()),
+            (SlotKind::Dictionary, false, "for instance".to_owned()),
+            (SlotKind::Dictionary, false, "behaviour".to_owned()),
+            (SlotKind::Dictionary, false, "can not".to_owned()),
+            (SlotKind::SerialComma, false, " and ".to_owned()),
+            (
+                SlotKind::ListOrder,
+                false,
+                "- update the gateway\n- check the `behavior` flag\n- restart the service\n".to_owned(),
+            ),
+            (SlotKind::Authored, true, "blob".to_owned()),
+            (SlotKind::Authored, true, "blob".to_owned()),
+        ];
+        assert_eq!(kinds, expect);
+        // The author's text is the base copy; code comments and inline code are never touched.
+        assert_eq!(p.base(), syntax::base_text(&syntax::parse(SECTION).unwrap()));
+        let all_ones = p.assemble(&[1; 9]);
+        assert!(all_ones.contains("# for example") && all_ones.contains("`behavior`"), "{all_ones}");
+        assert!(all_ones.contains("An attacker might send a crafted email, for instance one"), "{all_ones}");
+        assert!(all_ones.contains("reads, copies and frees"), "{all_ones}");
+    }
+
+    #[test]
+    fn a_copy_reads_back_verbatim_reflowed_lowercased_and_stripped() {
+        let p = prepare(SECTION).unwrap();
+        let n = p.slot_count();
+        for code in 0u32..(1 << n) {
+            let symbols: Vec<u8> = (0..n).map(|i| ((code >> i) & 1) as u8).collect();
+            let copy = p.assemble(&symbols);
+            let expect: Vec<Option<u8>> = symbols.iter().map(|s| Some(*s)).collect();
+            assert_eq!(p.read(&normalize(&copy)), expect, "{copy}");
+            let reflowed = copy.replace('\n', " ").replace("  ", " ").to_uppercase().replace('`', "");
+            assert_eq!(p.read(&normalize(&reflowed)), expect, "{reflowed}");
+        }
+        // Text that is not from this section shows nothing.
+        assert!(p.read(&normalize("nothing to see here")).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn normalizing_ignores_layout_case_and_markdown() {
+        assert_eq!(normalize("  **Hello**\n\n  _World_ `x`\n- item\n# Head"), "hello world x item head");
+    }
+}
