@@ -2,9 +2,10 @@
 //! program's fingerprinting key), so that no table of codewords exists and the same partner always receives the
 //! same copy of a revision.
 //!
-//! For each variation point (a slot of an advisory revision) a secret bias `p` is drawn from the arcsine density on
-//! `[t, 1 - t]`; each partner's symbol there is 1 with probability `p`. The cutoff `t = 1 / (300 c)` is set for
-//! coalitions of up to `c` partners (Tardos; Skoric et al.).
+//! The positions of a codeword are the slots of one section of one advisory revision. For each position a secret
+//! bias `p` is drawn from the arcsine density on `[t, 1 - t]`; each partner's symbol there is 1 with probability
+//! `p`. The cutoff `t = 1 / (300 c)` is set for coalitions of up to `c` partners (Tardos; Skoric et al.). Values are
+//! read from PRF blocks — 4 biases or 16 symbols per HMAC — so a copy costs a few HMACs per section.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,51 +26,67 @@ impl Key {
     }
 }
 
-/// Where a symbol lives: a slot of a revision of an advisory.
+/// One section of one revision of an advisory: the positions of one codeword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Position<'a> {
+pub struct Section<'a> {
     pub advisory: &'a str,
     pub revision: u32,
-    pub slot: u32,
+    /// The section's ordinal (0 summary … 4 PoC).
+    pub section: u8,
 }
 
 /// The largest coalition the biases are tuned for.
 pub const DESIGN_COALITION: f64 = 3.0;
 
-fn prf(key: &Key, label: &[u8], pos: &Position<'_>, partner: Option<&str>) -> f64 {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else { return 0.5 };
-    for part in [label, pos.advisory.as_bytes(), &pos.revision.to_be_bytes(), &pos.slot.to_be_bytes()] {
+fn block(key: &Key, label: &[u8], s: &Section<'_>, partner: Option<&str>, index: u32) -> [u8; 32] {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else { return [0; 32] };
+    let revision = s.revision.to_be_bytes();
+    let index = index.to_be_bytes();
+    let parts: [&[u8]; 5] = [label, s.advisory.as_bytes(), &revision, &[s.section], &index];
+    for part in parts.iter().chain(partner.map(str::as_bytes).as_ref()) {
         mac.update(&(part.len() as u32).to_be_bytes());
         mac.update(part);
     }
-    if let Some(p) = partner {
-        mac.update(&(p.len() as u32).to_be_bytes());
-        mac.update(p.as_bytes());
-    }
-    let out = mac.finalize().into_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&out[..8]);
-    // 53 random bits -> [0, 1).
-    (u64::from_be_bytes(first) >> 11) as f64 / (1u64 << 53) as f64
+    mac.finalize().into_bytes().into()
 }
 
-/// The secret bias of a position: arcsine-distributed on `[t, 1 - t]`.
-pub fn bias(key: &Key, pos: &Position<'_>) -> f64 {
+/// The secret biases of a section's `count` positions: arcsine-distributed on `[t, 1 - t]`.
+pub fn biases(key: &Key, s: &Section<'_>, count: usize) -> Vec<f64> {
     let t = 1.0 / (300.0 * DESIGN_COALITION);
     let lo = t.sqrt().asin();
     let hi = std::f64::consts::FRAC_PI_2 - lo;
-    let r = lo + (hi - lo) * prf(key, b"forewarn/mark/bias/v1", pos, None);
-    r.sin().powi(2)
+    let mut out = Vec::with_capacity(count);
+    for b in 0.. {
+        if out.len() >= count {
+            break;
+        }
+        let bytes = block(key, b"forewarn/mark/bias/v1", s, None, b);
+        for chunk in bytes.chunks_exact(8).take(count - out.len()) {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(chunk);
+            let u = (u64::from_be_bytes(v) >> 11) as f64 / (1u64 << 53) as f64;
+            out.push((lo + (hi - lo) * u).sin().powi(2));
+        }
+    }
+    out
 }
 
-/// A partner's symbol at a position (0 or 1).
-pub fn symbol(key: &Key, pos: &Position<'_>, partner: &str) -> u8 {
-    u8::from(prf(key, b"forewarn/mark/symbol/v1", pos, Some(partner)) < bias(key, pos))
-}
-
-/// A partner's codeword over `slots` slots of a revision.
-pub fn codeword(key: &Key, advisory: &str, revision: u32, slots: u32, partner: &str) -> Vec<u8> {
-    (0..slots).map(|slot| symbol(key, &Position { advisory, revision, slot }, partner)).collect()
+/// A partner's symbols (0 or 1) at a section's positions, given their biases.
+pub fn symbols(key: &Key, s: &Section<'_>, biases: &[f64], partner: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(biases.len());
+    for b in 0.. {
+        if out.len() >= biases.len() {
+            break;
+        }
+        let bytes = block(key, b"forewarn/mark/symbol/v1", s, Some(partner), b);
+        for chunk in bytes.chunks_exact(2) {
+            let Some(p) = biases.get(out.len()) else { break };
+            // 16-bit uniform values: finer than the cutoff (1/900) by far.
+            let u = (f64::from(u16::from_be_bytes([chunk[0], chunk[1]])) + 0.5) / 65536.0;
+            out.push(u8::from(u < *p));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -79,22 +96,23 @@ mod tests {
     #[test]
     fn codewords_are_reproducible_keyed_and_follow_the_bias() {
         let key = Key::from_bytes([7; 32]);
-        let a = codeword(&key, "ADV-1", 1, 500, "kestrel-edr");
-        assert_eq!(a, codeword(&key, "ADV-1", 1, 500, "kestrel-edr"), "the same copy every time");
-        assert_ne!(a, codeword(&key, "ADV-1", 1, 500, "northgate"), "partners differ");
-        assert_ne!(a, codeword(&key, "ADV-1", 2, 500, "kestrel-edr"), "revisions differ");
-        assert_ne!(a, codeword(&Key::from_bytes([8; 32]), "ADV-1", 1, 500, "kestrel-edr"), "keys differ");
+        let s = Section { advisory: "ADV-1", revision: 1, section: 1 };
+        let p = biases(&key, &s, 500);
+        let a = symbols(&key, &s, &p, "kestrel-edr");
+        assert_eq!(a.len(), 500);
+        assert_eq!(a, symbols(&key, &s, &p, "kestrel-edr"), "the same copy every time");
+        assert_ne!(a, symbols(&key, &s, &p, "northgate"), "partners differ");
+        let other_revision = Section { revision: 2, ..s };
+        assert_ne!(p, biases(&key, &other_revision, 500), "revisions have their own biases");
+        assert_ne!(p, biases(&Key::from_bytes([8; 32]), &s, 500), "keys differ");
+        assert_eq!(&biases(&key, &s, 7)[..], &p[..7], "a prefix does not depend on the count");
         // Biases stay inside the cutoff and average 1/2; symbols follow them.
         let t = 1.0 / 900.0;
-        let mut sum = 0.0;
-        for slot in 0..2000 {
-            let p = bias(&key, &Position { advisory: "ADV-1", revision: 1, slot });
-            assert!((t..=1.0 - t).contains(&p), "{p}");
-            sum += p;
-        }
-        assert!((sum / 2000.0 - 0.5).abs() < 0.05);
-        let pos = Position { advisory: "ADV-1", revision: 1, slot: 3 };
-        let ones = (0..4000).filter(|i| symbol(&key, &pos, &format!("p{i}")) == 1).count() as f64 / 4000.0;
-        assert!((ones - bias(&key, &pos)).abs() < 0.05, "{ones} vs {}", bias(&key, &pos));
+        let many = biases(&key, &s, 4000);
+        assert!(many.iter().all(|p| (t..=1.0 - t).contains(p)));
+        assert!((many.iter().sum::<f64>() / 4000.0 - 0.5).abs() < 0.05);
+        let one = [p[3]];
+        let ones = (0..4000).filter(|i| symbols(&key, &s, &one, &format!("p{i}"))[0] == 1).count() as f64 / 4000.0;
+        assert!((ones - p[3]).abs() < 0.05, "{ones} vs {}", p[3]);
     }
 }

@@ -3,7 +3,7 @@
 //! text or from text that is not the advisory's.
 
 use forewarn_mark::accuse::{rank, Observed};
-use forewarn_mark::code::{bias, codeword, Key, Position};
+use forewarn_mark::code::{biases, symbols, Key, Section};
 use forewarn_mark::prepare::{normalize, prepare, Prepared};
 
 const PARTNERS: usize = 300;
@@ -23,18 +23,21 @@ fn partners() -> Vec<String> {
     (0..PARTNERS).map(|i| format!("partner-{i:03}")).collect()
 }
 
-fn observe(p: &Prepared, key: &Key, leak: &str) -> (Vec<u32>, Vec<Observed>) {
+const SECTION: Section<'static> = Section { advisory: "ADV-T", revision: 1, section: 1 };
+
+fn codeword(key: &Key, p: &Prepared, who: &str) -> Vec<u8> {
+    symbols(key, &SECTION, &biases(key, &SECTION, p.slot_count()), who)
+}
+
+fn observe(p: &Prepared, key: &Key, leak: &str) -> (Vec<usize>, Vec<Observed>) {
     let read = p.read(&normalize(leak));
+    let bias = biases(key, &SECTION, p.slot_count());
     let mut slots = Vec::new();
     let mut observed = Vec::new();
     for (slot, symbol) in read.iter().enumerate() {
         if let Some(symbol) = symbol {
-            let slot = slot as u32;
             slots.push(slot);
-            observed.push(Observed {
-                symbol: *symbol,
-                bias: bias(key, &Position { advisory: "ADV-T", revision: 1, slot }),
-            });
+            observed.push(Observed { symbol: *symbol, bias: bias[slot] });
         }
     }
     (slots, observed)
@@ -42,13 +45,12 @@ fn observe(p: &Prepared, key: &Key, leak: &str) -> (Vec<u32>, Vec<Observed>) {
 
 fn trace(p: &Prepared, key: &Key, leak: &str) -> Vec<(String, bool, f64)> {
     let (slots, observed) = observe(p, key, leak);
-    let n = p.slot_count() as u32;
     rank(
         &observed,
         &partners(),
         |who| {
-            let word = codeword(key, "ADV-T", 1, n, who);
-            slots.iter().map(|s| word[*s as usize]).collect()
+            let word = codeword(key, p, who);
+            slots.iter().map(|s| word[*s]).collect()
         },
         ERROR,
     )
@@ -64,7 +66,7 @@ fn an_excerpt_names_exactly_its_leaker_and_the_base_text_names_no_one() {
     assert_eq!(p.slot_count(), 180);
     for leaker in (0..PARTNERS).step_by(37) {
         let who = format!("partner-{leaker:03}");
-        let copy = p.assemble(&codeword(&key, "ADV-T", 1, 180, &who));
+        let copy = p.assemble(&codeword(&key, &p, &who));
         // Twenty-five sentences of it, reflowed onto one line and lower-cased.
         let lines: Vec<&str> = copy.lines().collect();
         let start = leaker % 30;
@@ -87,7 +89,7 @@ fn innocents_are_never_accused_over_many_leaks() {
     let mut innocent_trials = 0u64;
     for t in 0..40usize {
         let who = format!("partner-{:03}", (t * 7919) % PARTNERS);
-        let copy = p.assemble(&codeword(&key, "ADV-T", 1, 180, &who));
+        let copy = p.assemble(&codeword(&key, &p, &who));
         let lines: Vec<&str> = copy.lines().collect();
         let start = (t * 13) % 40;
         let excerpt = lines[start..start + 8 + t % 12].join("\n");
