@@ -18,3 +18,38 @@ pub mod code;
 pub mod dictionary;
 pub mod prepare;
 pub mod syntax;
+
+/// A section ready to be marked: prepared once per revision, with its positions' biases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marked {
+    pub prepared: prepare::Prepared,
+    pub biases: Vec<f64>,
+}
+
+impl Marked {
+    /// Prepares `text` (its markers must parse) as section `section` of a revision.
+    pub fn new(key: &code::Key, section: &code::Section<'_>, text: &str) -> Result<Self, syntax::SyntaxError> {
+        let prepared = prepare::prepare(text)?;
+        let biases = code::biases(key, section, prepared.slot_count());
+        Ok(Self { prepared, biases })
+    }
+
+    /// The partner's symbols here.
+    pub fn symbols(&self, key: &code::Key, section: &code::Section<'_>, partner: &str) -> Vec<u8> {
+        code::symbols(key, section, &self.biases, partner)
+    }
+
+    /// The partner's copy of the section.
+    pub fn copy_for(&self, key: &code::Key, section: &code::Section<'_>, partner: &str) -> String {
+        self.prepared.assemble(&self.symbols(key, section, partner))
+    }
+}
+
+/// The author's text of a section without its markers (every slot at its first alternative); the text itself when
+/// its markers do not parse (they are checked when the section is saved).
+pub fn base_text(text: &str) -> String {
+    match syntax::parse(text) {
+        Ok(pieces) => syntax::base_text(&pieces),
+        Err(_) => text.to_owned(),
+    }
+}

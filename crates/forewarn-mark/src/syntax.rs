@@ -27,6 +27,25 @@ pub enum SyntaxError {
     Nested { line: usize },
 }
 
+impl SyntaxError {
+    /// The line of the section (1-based) where the problem starts.
+    pub fn line(&self) -> usize {
+        match self {
+            Self::Unclosed { line }
+            | Self::Unopened { line }
+            | Self::Empty { line }
+            | Self::Single { line }
+            | Self::Nested { line } => *line,
+        }
+    }
+
+    /// The problem, without its line.
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        text.split_once(": ").map_or(text.clone(), |(_, r)| r.to_owned())
+    }
+}
+
 /// Parses a section's markers.
 pub fn parse(text: &str) -> Result<Vec<Piece>, SyntaxError> {
     let mut pieces = Vec::new();

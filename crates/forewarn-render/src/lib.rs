@@ -14,6 +14,7 @@ pub mod cwe;
 use forewarn_core::{Advisory, Attachment, Partner, RevisionMeta, SectionKind, Sections};
 use forewarn_policy::{View, Visibility};
 use jiff::Timestamp;
+use sha2::Digest;
 
 /// One entry of a personalised revision history: when the partner's copy changed, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub struct Personalised {
     /// Each time the copy gained sections (and when a later revision was approved), oldest first.
     pub history: Vec<HistoryEntry>,
     pub generated_at: Timestamp,
+    /// SHA-256 (hex) of the copy's codeword — every section's symbols — when it was fingerprinted.
+    pub fingerprint: Option<String>,
 }
 
 impl Personalised {
@@ -64,6 +67,21 @@ pub struct Content<'a> {
     pub attachments: &'a [Attachment],
     /// When this revision was approved (a later approval is a change to copies already delivered).
     pub approved_at: Option<Timestamp>,
+    /// How to fingerprint the copy; without it, sections are the author's base text.
+    pub marking: Option<Marking<'a>>,
+}
+
+/// The fingerprinting key and the revision's sections prepared for marking (at least those the view shows).
+#[derive(Debug, Clone, Copy)]
+pub struct Marking<'a> {
+    pub key: &'a forewarn_mark::code::Key,
+    pub sections: &'a [(SectionKind, std::sync::Arc<forewarn_mark::Marked>)],
+}
+
+/// A section's place in a revision's codewords.
+pub fn code_section<'a>(advisory: &'a str, revision: u32, kind: SectionKind) -> forewarn_mark::code::Section<'a> {
+    let ordinal = SectionKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u8;
+    forewarn_mark::code::Section { advisory, revision, section: ordinal }
 }
 
 /// The copy for `partner` given its `view`. `None` when the view shows nothing: the advisory does not exist for
@@ -79,8 +97,28 @@ pub fn render_for(
         return None;
     }
     let release_at = advisory.release_at?;
-    let sections: Vec<(SectionKind, String)> =
-        view.visible.iter().filter_map(|k| content.sections.get(*k).map(|body| (*k, body.to_owned()))).collect();
+    let advisory_id = advisory.id.to_string();
+    let partner_id = partner.id.to_string();
+    let mut codeword = sha2::Sha256::new();
+    let sections: Vec<(SectionKind, String)> = view
+        .visible
+        .iter()
+        .filter_map(|k| {
+            let body = content.sections.get(*k)?;
+            let marked = content.marking.and_then(|m| {
+                let (_, prepared) = m.sections.iter().find(|(kind, _)| kind == k)?;
+                let section = code_section(&advisory_id, content.number, *k);
+                let symbols = prepared.symbols(m.key, &section, &partner_id);
+                codeword.update([section.section]);
+                codeword.update((symbols.len() as u32).to_be_bytes());
+                codeword.update(&symbols);
+                Some(prepared.prepared.assemble(&symbols))
+            });
+            Some((*k, marked.unwrap_or_else(|| forewarn_mark::base_text(body))))
+        })
+        .collect();
+    let fingerprint =
+        content.marking.map(|_| codeword.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>());
     let attachments = if view.shows(SectionKind::Poc) { content.attachments.to_vec() } else { Vec::new() };
 
     // One history entry per moment at which visible sections appeared.
@@ -117,9 +155,10 @@ pub fn render_for(
         }
     }
     Some(Personalised {
-        advisory_id: advisory.id.to_string(),
+        advisory_id,
         revision: content.number,
-        partner_id: partner.id.to_string(),
+        partner_id,
+        fingerprint,
         meta: content.meta.clone(),
         sections,
         upcoming: view.upcoming.clone(),

@@ -27,6 +27,7 @@ proptest! {
         exploited in any::<bool>(),
         present in prop::sample::subsequence(SectionKind::ALL.to_vec(), 1..=5),
         hours_before_t in -72i64..200,
+        fingerprinted in any::<bool>(),
     ) {
         let policy = Policy::parse(forewarn_policy::DEFAULT_POLICY).unwrap();
         let t: Timestamp = "2026-12-08T18:00:00Z".parse().unwrap();
@@ -69,11 +70,23 @@ proptest! {
         };
         let mut sections = Sections::new();
         for k in &present {
-            sections.set(*k, &format!("Text of the {k} section. {}", marker(*k))).unwrap();
+            // With fingerprint alternatives and dictionary forms, so marked copies differ from the author's text.
+            sections
+                .set(*k, &format!("Text of the {k} {{{{section|part}}}}, for example. {} The behavior cannot change.", marker(*k)))
+                .unwrap();
         }
+        let key = forewarn_mark::code::Key::from_bytes([5; 32]);
+        let marked: Vec<(SectionKind, std::sync::Arc<forewarn_mark::Marked>)> = present
+            .iter()
+            .map(|k| {
+                let section = forewarn_render::code_section("ADV-2026-0001", 1, *k);
+                (*k, std::sync::Arc::new(forewarn_mark::Marked::new(&key, &section, sections.get(*k).unwrap()).unwrap()))
+            })
+            .collect();
+        let marking = fingerprinted.then_some(forewarn_render::Marking { key: &key, sections: &marked });
         let attachments = vec![Attachment::new("trigger.py", b"print('HIDDEN-MARKER-ATTACHMENT')".to_vec()).unwrap()];
         let v = view(&policy, &partner, &AdvisoryFacts { advisory: &advisory, meta: &meta, sections: &present }, now);
-        let content = Content { number: 1, meta: &meta, sections: &sections, attachments: &attachments, approved_at: Some(t) };
+        let content = Content { number: 1, meta: &meta, sections: &sections, attachments: &attachments, approved_at: Some(t), marking };
         let copy = render_for(&partner, &advisory, content, &v, now);
         match copy {
             None => prop_assert!(v.visible.is_empty()),
@@ -81,6 +94,12 @@ proptest! {
                 let kinds: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
                 prop_assert_eq!(&kinds, &v.visible);
                 prop_assert_eq!(copy.attachments.is_empty(), !v.shows(SectionKind::Poc));
+                // No marker syntax reaches a copy; a fingerprinted copy says a codeword, an unmarked one does not.
+                for (_, text) in &copy.sections {
+                    prop_assert!(!text.contains("{{") && !text.contains("}}"), "{}", text);
+                    prop_assert!(text.contains("section") || text.contains("part"));
+                }
+                prop_assert_eq!(copy.fingerprint.is_some(), fingerprinted);
                 let publisher = csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() };
                 let doc = serde_json::to_string(&csaf::document(&copy, &publisher)).unwrap();
                 for k in SectionKind::ALL {

@@ -91,6 +91,8 @@ pub struct ContentCache {
     outlines: Mutex<HashMap<RevisionKey, Arc<Outline>>>,
     sections: Mutex<HashMap<(String, u32, SectionKind), Arc<str>>>,
     attachments: Mutex<HashMap<RevisionKey, Arc<Vec<forewarn_core::Attachment>>>>,
+    /// Sections prepared for fingerprinting, by (advisory, revision, section).
+    marked: Mutex<HashMap<(String, u32, SectionKind), Arc<forewarn_mark::Marked>>>,
 }
 
 /// (advisory id, revision number).
@@ -109,6 +111,28 @@ fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, 
 }
 
 impl ContentCache {
+    /// The section prepared for marking, once per revision.
+    fn marked(
+        &self,
+        key: &forewarn_mark::code::Key,
+        id: &AdvisoryId,
+        number: u32,
+        kind: SectionKind,
+        body: &str,
+    ) -> Result<Arc<forewarn_mark::Marked>, ApiError> {
+        let k = (id.to_string(), number, kind);
+        if let Some(m) = self.marked.lock().ok().and_then(|m| m.get(&k).cloned()) {
+            return Ok(m);
+        }
+        let section = forewarn_render::code_section(id.as_str(), number, kind);
+        let marked = Arc::new(forewarn_mark::Marked::new(key, &section, body).map_err(|e| {
+            tracing::error!(advisory = %id, revision = number, section = %kind, error = %e, "a stored section's markers do not parse");
+            ApiError::Internal
+        })?);
+        bounded_insert(&self.marked, k, marked.clone());
+        Ok(marked)
+    }
+
     async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
         let key = (id.to_string(), number);
         if let Some(o) = self.outlines.lock().ok().and_then(|m| m.get(&key).cloned()) {
@@ -263,6 +287,7 @@ pub async fn listed_one(
 pub async fn copy_for(
     store: &Store,
     cache: &ContentCache,
+    key: &forewarn_mark::code::Key,
     current: &Current,
     partner: &Partner,
     id: &str,
@@ -278,12 +303,17 @@ pub async fn copy_for(
     // Open only what the view shows.
     let (sections, attachments) =
         cache.content(store, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
+    let mut marked = Vec::with_capacity(v.visible.len());
+    for (kind, body) in sections.iter() {
+        marked.push((kind, cache.marked(key, &id, p.outline.number, kind, body)?));
+    }
     let content = Content {
         number: p.outline.number,
         meta: &p.outline.meta,
         sections: &sections,
         attachments: &attachments,
         approved_at: p.outline.approved_at,
+        marking: Some(forewarn_render::Marking { key, sections: &marked }),
     };
     Ok(render_for(partner, &p.advisory, content, &v, now))
 }

@@ -75,6 +75,8 @@ pub struct Program {
     pub signing_key: forewarn_openpgp::ProgramKey,
     /// The transparency log's key (its name is the log's origin).
     pub log_key: forewarn_tlog::note::SignerKey,
+    /// The secret key every copy's fingerprint is derived from.
+    pub fingerprint_key: forewarn_mark::code::Key,
 }
 
 /// Who the program is, as handlers see it (the log's key lives in [`AppState::log`]).
@@ -84,6 +86,7 @@ pub struct ProgramInfo {
     pub public_url: String,
     pub started_at: jiff::Timestamp,
     pub signing_key: forewarn_openpgp::ProgramKey,
+    pub fingerprint_key: forewarn_mark::code::Key,
 }
 
 /// What every handler can reach.
@@ -102,14 +105,14 @@ pub struct AppState {
 impl AppState {
     /// Must be called inside a Tokio runtime: it starts the delivery recorder.
     pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
-        let Program { publisher, public_url, started_at, signing_key, log_key } = program;
+        let Program { publisher, public_url, started_at, signing_key, log_key, fingerprint_key } = program;
         let log = Arc::new(log_api::Log::new(log_key));
         Self {
             recorder: recorder::Recorder::start(store.clone(), log.clone()),
             content: Arc::default(),
             log,
             store,
-            program: Arc::new(ProgramInfo { publisher, public_url, started_at, signing_key }),
+            program: Arc::new(ProgramInfo { publisher, public_url, started_at, signing_key, fingerprint_key }),
             catalogue: Arc::default(),
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),

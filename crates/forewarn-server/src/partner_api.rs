@@ -186,7 +186,9 @@ async fn deliver(
     channel: Channel,
     render: impl FnOnce(&Personalised) -> Result<Vec<u8>, ApiError>,
 ) -> Result<(Vec<u8>, Option<Record>), ApiError> {
-    let copy = copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+    let copy = copy_for(&s.store, &s.content, &s.program.fingerprint_key, current, partner, id, now)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let bytes = render(&copy)?;
     let record = Record {
         at: now,
@@ -360,7 +362,9 @@ pub async fn feed_document(
             return Ok(((bytes, "application/json"), record));
         };
         // Hash and signature files are not content: computed from the same rendering, not recorded as a delivery.
-        let copy = copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+        let copy = copy_for(&s.store, &s.content, &s.program.fingerprint_key, current, partner, id, now)
+            .await?
+            .ok_or(ApiError::NotFound)?;
         let doc = render(&copy);
         if bits == 0 {
             let sig = s.program.signing_key.sign_detached(&doc).map_err(|e| {
@@ -408,7 +412,9 @@ pub async fn get_bundle(
         let (current, partner) = (&current, &partner);
         let (publisher, signer) = (&s.program.publisher, &s.program.signing_key);
         // 404 comes before 409: whether the advisory exists for the caller is decided first.
-        copy_for(&s.store, &s.content, current, partner, id, now).await?.ok_or(ApiError::NotFound)?;
+        copy_for(&s.store, &s.content, &s.program.fingerprint_key, current, partner, id, now)
+            .await?
+            .ok_or(ApiError::NotFound)?;
         let armored = forewarn_store::partners::openpgp_key(&mut *s.store.conn().await?, &partner.id).await?;
         let Some(armored) = armored else {
             return Err(ApiError::Conflict(

@@ -63,6 +63,21 @@ pub async fn get_or_create(
     }
 }
 
+/// A 32-byte program secret (such as the fingerprinting key), made at random on first use and kept sealed; it has
+/// no public half.
+pub async fn secret_bytes(conn: &mut AnyConnection, key: &MasterKey, name: &str, now: Timestamp) -> Result<[u8; 32]> {
+    use base64::Engine;
+    let stored = get_or_create(conn, key, name, now, || {
+        let bytes = crate::crypto::random_bytes::<32>().map_err(|e| e.to_string())?;
+        Ok((String::new(), Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes))))
+    })
+    .await?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(stored.secret_text.as_bytes())
+        .map_err(|_| StoreError::Corrupt(format!("program secret {name} is not base64")))?;
+    raw.try_into().map_err(|_| StoreError::Corrupt(format!("program secret {name} is not 32 bytes")))
+}
+
 /// Re-seals every program key from `old` to `new`.
 pub async fn rewrap_all(conn: &mut AnyConnection, old: &MasterKey, new: &MasterKey) -> Result<u64> {
     let rows = sqlx::query("SELECT name, secret_ct, key_id FROM program_keys").fetch_all(&mut *conn).await?;

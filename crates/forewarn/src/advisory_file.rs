@@ -120,7 +120,12 @@ pub fn parse(text: &str, origin: &str, load: impl Fn(&str) -> CliResult<Vec<u8>>
             if sections.get(kind).is_some() {
                 return Err(err(line, format!("the {} section appears twice", kind.heading())));
             }
-            sections.set(kind, &body.join("\n")).map_err(|e| err(line, e.to_string()))?;
+            let text = body.join("\n");
+            // Fingerprinting alternatives ({{a|b}}) must be well formed; the error names the file's line.
+            forewarn_mark::syntax::parse(&text).map_err(|e| {
+                err(line + e.line(), format!("{} section: fingerprint alternatives: {}", kind.heading(), e.reason()))
+            })?;
+            sections.set(kind, &text).map_err(|e| err(line, e.to_string()))?;
         }
         Ok(())
     };
@@ -201,6 +206,14 @@ mod tests {
             ("+++\ntitle = \"x\"\n+++\n# PoC\n```\ncode\n", "not closed"),
             ("+++\ntitle = \"x\"\ncvss = \"CVSS:3.1/AV:N\"\n+++\n", "invalid CVSS vector"),
             ("+++\ntitle = \"\"\n+++\n", "invalid title"),
+            (
+                "+++\ntitle = \"x\"\n+++\n# Summary\nA {{flaw|bug}}.\n\nAn {{attacker|adversary\n",
+                "t.md:7: Summary section: fingerprint alternatives: '{{' is not closed",
+            ),
+            (
+                "+++\ntitle = \"x\"\n+++\n# Details\nx\n{{a||b}}\n",
+                "t.md:6: Details section: fingerprint alternatives: an alternative is empty",
+            ),
         ] {
             let e = check(text).unwrap_err().to_string();
             assert!(e.contains(expect), "{text:?}: {e}");

@@ -253,6 +253,15 @@ pub async fn log_key(store: &Store, public_url: &str) -> CliResult<forewarn_tlog
     Ok(forewarn_store::log::signer(&mut conn, store, &origin, Timestamp::now()).await?)
 }
 
+/// The key every copy's fingerprint derives from: 32 random bytes made on first use, sealed by the master key.
+pub async fn fingerprint_key(store: &Store) -> CliResult<forewarn_mark::code::Key> {
+    let mut conn = store.conn().await?;
+    let bytes =
+        forewarn_store::program_keys::secret_bytes(&mut conn, store.master_key()?, "fingerprinting", Timestamp::now())
+            .await?;
+    Ok(forewarn_mark::code::Key::from_bytes(bytes))
+}
+
 /// Binds, prints the URL, and serves until SIGTERM / Ctrl-C.
 pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&str)) -> CliResult {
     let Serving { config, publisher_name, publisher_namespace, public_url, .. } = serving;
@@ -264,9 +273,11 @@ pub async fn serve_store(store: Store, serving: Serving, banner: impl FnOnce(&st
     let signing_key = signing_key(&store, &publisher_name).await?;
     let public_url = public_url.unwrap_or_else(|| url.clone());
     let log_key = log_key(&store, &public_url).await?;
+    let fingerprint_key = fingerprint_key(&store).await?;
     let program = forewarn_server::Program {
         signing_key,
         log_key,
+        fingerprint_key,
         publisher: forewarn_render::csaf::Publisher { name: publisher_name, namespace: publisher_namespace },
         public_url,
         started_at: Timestamp::now(),

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use forewarn_core::{PartnerId, Role};
+use forewarn_core::{PartnerId, Role, SectionKind};
 use forewarn_policy::view;
 use forewarn_render::{csaf, render_for, Content};
 use forewarn_server::delivery::published;
@@ -60,6 +60,10 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
     let cache = forewarn_server::delivery::ContentCache::default();
     let current = forewarn_server::delivery::Catalogue::default().get(&mut conn).await.map_err(internal)?;
     let advisories = published(&store, &cache, &current).await.map_err(internal)?;
+    // The same fingerprinted copies the server would serve.
+    let key = crate::commands::fingerprint_key(&store).await?;
+    let mut marked: std::collections::HashMap<(String, SectionKind), std::sync::Arc<forewarn_mark::Marked>> =
+        std::collections::HashMap::new();
     let mut written = 0usize;
     for p in &all {
         for a in &advisories {
@@ -76,12 +80,27 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                 false,
             )
             .await?;
+            let mut marking = Vec::new();
+            for (kind, body) in sections.iter() {
+                let slot = marked.entry((a.advisory.id.to_string(), kind));
+                let m = match slot {
+                    std::collections::hash_map::Entry::Occupied(o) => o.get().clone(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let section = forewarn_render::code_section(a.advisory.id.as_str(), a.outline.number, kind);
+                        let m = forewarn_mark::Marked::new(&key, &section, body)
+                            .map_err(|e| CliError::Internal(format!("{} {kind}: {e}", a.advisory.id)))?;
+                        v.insert(std::sync::Arc::new(m)).clone()
+                    }
+                };
+                marking.push((kind, m));
+            }
             let content = Content {
                 number: a.outline.number,
                 meta: &a.outline.meta,
                 sections: &sections,
                 attachments: &attachments,
                 approved_at: a.outline.approved_at,
+                marking: Some(forewarn_render::Marking { key: &key, sections: &marking }),
             };
             let Some(copy) = render_for(p, &a.advisory, content, &v, at) else { continue };
             let dir = out.join(p.id.as_str());
