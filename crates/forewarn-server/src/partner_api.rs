@@ -198,6 +198,7 @@ async fn deliver(
         sections: copy.sections.iter().map(|(k, _)| *k).collect(),
         channel,
         digest: hex(&Sha256::digest(&bytes)),
+        codeword: copy.fingerprint.clone(),
     };
     Ok((bytes, Some(record)))
 }

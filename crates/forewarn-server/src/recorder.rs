@@ -33,6 +33,8 @@ pub struct Record {
     pub sections: Vec<SectionKind>,
     pub channel: Channel,
     pub digest: String,
+    /// SHA-256 of the copy's fingerprint codeword, hex.
+    pub codeword: Option<String>,
 }
 
 /// What the commit point says of a decision.
@@ -128,6 +130,7 @@ async fn write(store: &Store, jobs: &[Job]) -> Result<i64, String> {
             sections: &r.sections,
             channel: r.channel,
             digest: &r.digest,
+            codeword: r.codeword.as_deref(),
         })
         .collect();
     deliveries::record_all(&mut tx, &records).await.map_err(|e| e.to_string())?;

@@ -53,6 +53,8 @@ pub struct NewDelivery<'a> {
     pub channel: Channel,
     /// SHA-256 of the bytes to be served, hex.
     pub digest: &'a str,
+    /// SHA-256 of the copy's fingerprint codeword, hex (kept in the transparency log's event).
+    pub codeword: Option<&'a str>,
 }
 
 /// Rows written by one statement of [`record_all`] (7 parameters each; well under every backend's limit).
@@ -112,6 +114,7 @@ pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Re
                 "sections": d.sections.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
                 "channel": d.channel.as_str(),
                 "sha256": d.digest,
+                "codeword": d.codeword,
             })
             .to_string(),
         })

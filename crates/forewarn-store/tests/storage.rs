@@ -565,6 +565,7 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
             sections: &kinds[..1 + i % 2],
             channel: if i % 2 == 0 { Channel::Csaf } else { Channel::Api },
             digest: d,
+            codeword: None,
         })
         .collect();
     let mut tx = db.store.begin().await.unwrap();

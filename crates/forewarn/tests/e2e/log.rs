@@ -77,6 +77,10 @@ fn receipts_are_private_tiles_name_no_one_and_checkpoints_are_consistent() {
         assert!(!body.contains("northgate"), "another partner's event in a receipt: {body}");
         let one: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(one["event"]["partner"], "kestrel-edr");
+        if one["kind"] == "delivery" {
+            // The copy's fingerprint codeword is committed to in the log (its SHA-256).
+            assert_eq!(one["event"]["codeword"].as_str().map(str::len), Some(64), "{body}");
+        }
     }
     assert_eq!(http(&url, "GET", &format!("/api/v1/receipts/{theirs}"), Some(&kestrel)).0, 404);
     assert_eq!(http(&url, "GET", "/api/v1/receipts/0", Some(&kestrel)).0, 404, "admin events are not receipts");
