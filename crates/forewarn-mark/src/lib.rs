@@ -18,6 +18,7 @@ pub mod code;
 pub mod dictionary;
 pub mod prepare;
 pub mod syntax;
+pub mod trace;
 
 /// A section ready to be marked: prepared once per revision, with its positions' biases.
 #[derive(Debug, Clone, PartialEq)]

@@ -102,3 +102,69 @@ fn innocents_are_never_accused_over_many_leaks() {
     }
     assert!(innocent_trials > 10_000);
 }
+
+mod investigation {
+    use std::collections::HashSet;
+
+    use forewarn_mark::code::{Key, Section};
+    use forewarn_mark::trace::{shingles, trace, Candidate};
+    use forewarn_mark::Marked;
+
+    fn text(topic: &str, n: usize) -> String {
+        (0..n)
+            .map(|i| format!("The {topic} {{{{parser|decoder}}}} {{{{reads|consumes}}}} record {i} and {{{{copies|moves}}}} it to slot {i}.\n"))
+            .collect()
+    }
+
+    #[test]
+    fn leaks_are_matched_to_their_section_and_evidence_accumulates_across_leaks() {
+        let key = Key::from_bytes([3; 32]);
+        let partners: Vec<String> = (0..1000).map(|i| format!("p{i}")).collect();
+        let sections = [
+            (Section { advisory: "ADV-A", revision: 1, section: 1 }, text("mail", 60)),
+            (Section { advisory: "ADV-B", revision: 2, section: 4 }, text("image", 60)),
+            (
+                Section { advisory: "ADV-C", revision: 1, section: 0 },
+                "Nothing marked here at all, just words in a row.".to_owned(),
+            ),
+        ];
+        let marked: Vec<Marked> = sections.iter().map(|(s, t)| Marked::new(&key, s, t).unwrap()).collect();
+        let sets: Vec<HashSet<u64>> = sections.iter().map(|(_, t)| shingles(&forewarn_mark::base_text(t))).collect();
+        let candidates: Vec<Candidate<'_>> = sections
+            .iter()
+            .zip(&marked)
+            .zip(&sets)
+            .map(|(((section, _), marked), shingles)| Candidate { section: *section, marked, shingles })
+            .collect();
+        let leaker = "p417";
+        let copy = marked[1].copy_for(&key, &sections[1].0, leaker);
+        let lines: Vec<&str> = copy.lines().collect();
+        // One excerpt of 25 lines names the leaker, from ADV-B only.
+        let excerpt = lines[10..35].join(" ");
+        let report = trace(&key, &[&excerpt], &candidates, &partners, 1e-6, |_| {});
+        assert_eq!(report.sources.len(), 1);
+        assert_eq!((report.sources[0].advisory.as_str(), report.sources[0].revision), ("ADV-B", 2));
+        let accused: Vec<&str> = report.accused().map(|s| s.partner.as_str()).collect();
+        assert_eq!(accused, vec![leaker]);
+        // Two short excerpts: each alone names no one; together they do.
+        let first = lines[0..10].join("\n");
+        let second = lines[40..50].join("\n");
+        for one in [&first, &second] {
+            let r = trace(&key, &[one.as_str()], &candidates, &partners, 1e-6, |_| {});
+            assert_eq!(r.accused().count(), 0, "{} positions", r.observed);
+        }
+        let both = trace(&key, &[first.as_str(), second.as_str()], &candidates, &partners, 1e-6, |_| {});
+        let accused: Vec<&str> = both.accused().map(|s| s.partner.as_str()).collect();
+        assert_eq!(accused, vec![leaker], "{} positions", both.observed);
+        // Unrelated text matches no section and names no one.
+        let none = trace(
+            &key,
+            &["A blog post about gardening and the weather in spring."],
+            &candidates,
+            &partners,
+            1e-6,
+            |_| {},
+        );
+        assert!(none.sources.is_empty() && none.accused().count() == 0 && none.threshold.is_none());
+    }
+}

@@ -1,0 +1,209 @@
+//! Investigation: from leaked material to the partners who could be its source.
+//!
+//! 1. **Which sections** — each leak, normalised, is compared with every candidate section by word 5-grams of the
+//!    section's base text; a section whose shingles the leak shares is taken as a source.
+//! 2. **Which symbols** — each matched section's slots are read from the leak; unreadable ones are erased.
+//!    Observations from several leaks accumulate (a position seen with two different symbols is erased).
+//! 3. **Who** — every partner's symbols at the observed positions are recomputed from the key, scored (symmetric
+//!    Tardos), and bounded: a partner is accused only if the probability that an innocent partner scores as high is
+//!    at most the program-wide error divided over all partners.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::accuse::{innocent_bound, score, Observed};
+use crate::code::{Key, Section};
+use crate::prepare::normalize;
+use crate::Marked;
+
+/// A section that leaks are compared with.
+#[derive(Debug)]
+pub struct Candidate<'a> {
+    pub section: Section<'a>,
+    pub marked: &'a Marked,
+    /// Word 5-grams of the section's text (see [`shingles`]).
+    pub shingles: &'a HashSet<u64>,
+}
+
+/// Hashes of the word 5-grams of normalised text.
+pub fn shingles(text: &str) -> HashSet<u64> {
+    let norm = normalize(text);
+    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    words
+        .windows(5)
+        .map(|w| {
+            // FNV-1a: a fixed, dependency-free hash (not a security boundary).
+            let mut h: u64 = 0xcbf29ce484222325;
+            for b in w.join(" ").bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x100000001b3);
+            }
+            h
+        })
+        .collect()
+}
+
+/// A section the leaks were found to come from, and what was read of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub advisory: String,
+    pub revision: u32,
+    pub section: u8,
+    /// Shingles of the leak found in the section.
+    pub shared: usize,
+    /// Slots read, of the section's slots.
+    pub observed: usize,
+    pub slots: usize,
+}
+
+/// A partner's standing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suspect {
+    pub partner: String,
+    pub score: f64,
+    /// Upper bound on the probability that an innocent partner scores this high.
+    pub bound: f64,
+    pub accused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub sources: Vec<Source>,
+    /// Positions observed in total.
+    pub observed: usize,
+    /// The error allowed per partner (program-wide error / partners).
+    pub per_partner_error: f64,
+    /// The lowest score that is accused (none when no score could be).
+    pub threshold: Option<f64>,
+    /// The best-scoring partners, best first (every accused one, and a few more).
+    pub suspects: Vec<Suspect>,
+}
+
+impl Report {
+    pub fn accused(&self) -> impl Iterator<Item = &Suspect> {
+        self.suspects.iter().filter(|s| s.accused)
+    }
+}
+
+/// Shared shingles needed to take a section as a source.
+const MIN_SHARED: usize = 3;
+
+/// Traces `leaks` against `candidates` over `partners`, accusing at program-wide error `error`. `progress` is called
+/// with the number of partners scored so far.
+pub fn trace(
+    key: &Key,
+    leaks: &[&str],
+    candidates: &[Candidate<'_>],
+    partners: &[String],
+    error: f64,
+    mut progress: impl FnMut(usize),
+) -> Report {
+    // Positions: (candidate index, slot) -> symbol, or None once two leaks disagree.
+    let mut positions: BTreeMap<(usize, usize), Option<u8>> = BTreeMap::new();
+    let mut sources = Vec::new();
+    for leak in leaks {
+        let normalized = normalize(leak);
+        // Greedy cover: the section sharing the most of the leak's shingles, then the one sharing most of what is
+        // left, and so on — so a leak spanning two sections finds both, and a near-duplicate section adds nothing.
+        let mut left = shingles(leak);
+        let mut taken = HashSet::new();
+        loop {
+            let best = candidates
+                .iter()
+                .enumerate()
+                .filter(|(ci, _)| !taken.contains(ci))
+                .map(|(ci, c)| (left.iter().filter(|s| c.shingles.contains(s)).count(), ci))
+                .max();
+            let Some((shared, ci)) = best.filter(|(shared, _)| *shared >= MIN_SHARED) else { break };
+            taken.insert(ci);
+            let c = &candidates[ci];
+            left.retain(|s| !c.shingles.contains(s));
+            let read = c.marked.prepared.read(&normalized);
+            let observed = read.iter().filter(|r| r.is_some()).count();
+            for (slot, symbol) in read.into_iter().enumerate() {
+                let Some(symbol) = symbol else { continue };
+                positions
+                    .entry((ci, slot))
+                    .and_modify(|s| {
+                        if *s != Some(symbol) {
+                            *s = None;
+                        }
+                    })
+                    .or_insert(Some(symbol));
+            }
+            sources.push(Source {
+                advisory: c.section.advisory.to_owned(),
+                revision: c.section.revision,
+                section: c.section.section,
+                shared,
+                observed,
+                slots: c.marked.prepared.slot_count(),
+            });
+        }
+    }
+    let kept: Vec<((usize, usize), u8)> = positions.into_iter().filter_map(|(k, s)| s.map(|s| (k, s))).collect();
+    let observed: Vec<Observed> = kept
+        .iter()
+        .map(|((ci, slot), symbol)| Observed { symbol: *symbol, bias: candidates[*ci].marked.biases[*slot] })
+        .collect();
+    let per_partner_error = error / partners.len().max(1) as f64;
+    let threshold = threshold_for(&observed, per_partner_error);
+    // Score every partner: its symbols in each matched section, from the key.
+    let matched: Vec<usize> = {
+        let mut v: Vec<usize> = kept.iter().map(|((ci, _), _)| *ci).collect();
+        v.dedup();
+        v
+    };
+    let mut scored: Vec<(f64, &String)> = Vec::with_capacity(partners.len());
+    for (n, partner) in partners.iter().enumerate() {
+        let words: BTreeMap<usize, Vec<u8>> = matched
+            .iter()
+            .map(|ci| (*ci, candidates[*ci].marked.symbols(key, &candidates[*ci].section, partner)))
+            .collect();
+        let symbols: Vec<u8> = kept.iter().map(|((ci, slot), _)| words[ci][*slot]).collect();
+        scored.push((score(&observed, &symbols), partner));
+        if n % 1000 == 999 {
+            progress(n + 1);
+        }
+    }
+    progress(partners.len());
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let accused_count = threshold.map_or(0, |t| scored.iter().take_while(|(s, _)| *s >= t).count());
+    let suspects = scored
+        .iter()
+        .take(accused_count.max(5))
+        .map(|(s, partner)| {
+            let bound = innocent_bound(&observed, *s);
+            Suspect { partner: (*partner).clone(), score: *s, bound, accused: bound <= per_partner_error }
+        })
+        .collect();
+    Report { sources, observed: observed.len(), per_partner_error, threshold, suspects }
+}
+
+/// The lowest score whose bound is within `allowed` (the bound falls as the score grows), if any score can be.
+fn threshold_for(observed: &[Observed], allowed: f64) -> Option<f64> {
+    // The highest score possible: every term at its larger value.
+    let max: f64 = observed
+        .iter()
+        .map(|o| {
+            let p = o.bias;
+            if o.symbol == 1 {
+                ((1.0 - p) / p).sqrt()
+            } else {
+                (p / (1.0 - p)).sqrt()
+            }
+        })
+        .sum();
+    if observed.is_empty() || innocent_bound(observed, max) > allowed {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0, max);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if innocent_bound(observed, mid) <= allowed {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
