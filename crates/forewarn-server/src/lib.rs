@@ -13,6 +13,7 @@ pub mod auth;
 pub mod delivery;
 pub mod dto;
 mod error;
+pub mod investigate;
 pub mod limit;
 pub mod log_api;
 pub mod partner_api;

@@ -10,6 +10,7 @@ mod log_cmd;
 mod output;
 mod policy_cmd;
 mod timeparse;
+mod trace_cmd;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,9 @@ enum Command {
     /// Manage the master key.
     #[command(subcommand)]
     Keys(commands::KeysCommand),
+    /// Trace leaked material to the partner whose copy it came from, with a stated error probability
+    /// (investigator role).
+    Trace(trace_cmd::TraceArgs),
     /// The transparency log: checkpoint, key, verification, receipts.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
@@ -145,6 +149,7 @@ fn main() {
             Command::User(c) => commands::user(&globals, c).await,
             Command::Keys(c) => commands::keys(&globals, c).await,
             Command::Log(c) => log_cmd::log(&globals, c).await,
+            Command::Trace(a) => trace_cmd::trace(&globals, a).await,
             Command::History(args) => commands::history(&globals, args).await,
             Command::Deliveries(args) => commands::deliveries(&globals, args).await,
             Command::Bench(c) => commands::bench(&globals, c).await,
