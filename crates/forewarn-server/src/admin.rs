@@ -150,3 +150,59 @@ pub async fn explain(
         decisions: decisions.iter().map(|d| crate::dto::decision_json(d, now)).collect(),
     }))
 }
+
+/// A leak investigation: the leaked material (text of any form), and optionally when it was first seen.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct InvestigationRequest {
+    /// One or more pieces of leaked material believed to share a source.
+    pub leaks: Vec<String>,
+    /// RFC 3339: the evidence then says who held each matched section before this time.
+    pub first_seen: Option<String>,
+    /// Program-wide false-accusation probability (default 1e-6).
+    pub error: Option<f64>,
+}
+
+/// Traces leaked material to the partner whose copy it came from (investigator role). The report names a partner
+/// only when the bound on an innocent scoring as high is within the error divided over all partners; otherwise it
+/// says that no partner can be named. Recorded in the history (with the leaks' SHA-256, never their text).
+#[utoipa::path(post, path = "/api/v1/admin/investigations", tag = "admin", security(("bearer" = [])),
+    request_body = InvestigationRequest,
+    responses((status = 200, description = "The report", body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn investigate(
+    State(s): State<AppState>,
+    Require(who, _): Require<crate::auth::Investigator>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let req: InvestigationRequest = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::BadRequest(
+            r#"send JSON such as {"leaks": ["the leaked text"], "first_seen": "2026-12-01T00:00:00Z"}"#.into(),
+        )
+    })?;
+    if req.leaks.is_empty() || req.leaks.iter().all(|l| l.trim().is_empty()) {
+        return Err(ApiError::BadRequest("give at least one non-empty leak".into()));
+    }
+    let error = req.error.unwrap_or(crate::investigate::DEFAULT_ERROR);
+    if !(error > 0.0 && error < 1.0) {
+        return Err(ApiError::BadRequest("error must be a probability between 0 and 1, such as 1e-6".into()));
+    }
+    let first_seen =
+        req.first_seen.as_deref().map(|t| t.parse::<Timestamp>()).transpose().map_err(|_| {
+            ApiError::BadRequest("first_seen must be an RFC 3339 time such as 2026-12-01T00:00:00Z".into())
+        })?;
+    let found =
+        crate::investigate::investigate(&s.store, &s.program.fingerprint_key, &req.leaks, first_seen, error, |_| {})
+            .await?;
+    let mut tx = s.store.begin().await?;
+    audit::record(
+        &mut tx,
+        Timestamp::now(),
+        &Actor::Staff(who.username.to_string()),
+        "investigation.trace",
+        "leak",
+        None,
+        crate::investigate::history_detail(&found),
+    )
+    .await?;
+    tx.commit().await.map_err(forewarn_store::StoreError::from)?;
+    Ok(Json(serde_json::to_value(&found).map_err(|_| ApiError::Internal)?))
+}

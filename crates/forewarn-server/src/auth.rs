@@ -146,6 +146,13 @@ impl Roles for ProgramManager {
     const ROLES: &'static [forewarn_core::Role] = &[forewarn_core::Role::ProgramManager];
 }
 
+/// Investigators: leak traces.
+#[derive(Debug)]
+pub struct Investigator;
+impl Roles for Investigator {
+    const ROLES: &'static [forewarn_core::Role] = &[forewarn_core::Role::Investigator];
+}
+
 /// Auditors and investigators: the records of what was delivered.
 #[derive(Debug)]
 pub struct RecordReader;

@@ -138,6 +138,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/v1/admin/partners/{id}/reinstate", axum::routing::post(admin::reinstate))
         .route("/api/v1/admin/deliveries", get(admin::deliveries))
         .route("/api/v1/admin/advisories/{id}/explain", get(admin::explain))
+        .route("/api/v1/admin/investigations", axum::routing::post(admin::investigate))
         .route("/.well-known/csaf/openpgp/{file}", get(partner_api::program_public_key))
         .route("/.well-known/csaf/provider-metadata.json", get(partner_api::provider_metadata))
         .route("/.well-known/csaf/tlp-amber/feed-tlp-amber.json", get(partner_api::feed))
@@ -234,7 +235,7 @@ async fn not_found() -> ApiError {
         partner_api::list, partner_api::get_one, partner_api::get_csaf, partner_api::get_bundle,
         partner_api::get_key, partner_api::put_key, partner_api::get_webhook, partner_api::put_webhook,
         partner_api::provider_metadata, partner_api::feed, partner_api::feed_document, partner_api::program_public_key,
-        admin::list_partners, admin::suspend, admin::reinstate, admin::deliveries, admin::explain,
+        admin::list_partners, admin::suspend, admin::reinstate, admin::deliveries, admin::explain, admin::investigate,
         log_api::receipts, log_api::receipt, log_api::checkpoint, log_api::key, log_api::consistency, log_api::tile,
     ),
     modifiers(&BearerAuth),

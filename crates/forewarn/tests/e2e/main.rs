@@ -12,4 +12,5 @@ mod log;
 mod openpgp;
 mod policy;
 mod server;
+mod trace;
 mod webhooks;
