@@ -14,6 +14,7 @@
 //! Architecture invariant: nothing here reads a clock, a file or a database; the fingerprinting key is passed in.
 
 pub mod accuse;
+pub mod capacity;
 pub mod code;
 pub mod dictionary;
 pub mod prepare;

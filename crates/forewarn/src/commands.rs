@@ -568,6 +568,17 @@ pub enum AdvisoryCommand {
     },
     /// List advisories with their status and release time.
     List,
+    /// How well each section of a revision can name a leaker: variation points, their density, and how long a
+    /// verbatim excerpt must be to name one partner at the error rate.
+    FingerprintCapacity {
+        id: String,
+        /// The revision (default: the newest).
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Program-wide probability of accusing an innocent partner.
+        #[arg(long, default_value_t = 1e-6)]
+        error: f64,
+    },
     /// Show an advisory: metadata and sections of a revision (default: the newest).
     Show {
         id: String,
@@ -639,6 +650,30 @@ fn release_time(
     }
 }
 
+/// What the author sees on saving: each section's fingerprint points, and how long an excerpt names a leaker.
+async fn print_capacity_summary(store: &Store, sections: &forewarn_core::Sections) -> CliResult {
+    let partners = partners::list(&mut *store.conn().await?, &Default::default()).await?.len();
+    let needed = forewarn_mark::capacity::positions_needed(partners, 1e-6);
+    let parts: Vec<String> = sections
+        .iter()
+        .filter_map(|(kind, body)| {
+            let c = forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare(body).ok()?);
+            let reach = match (c.sentences_for(needed), c.lines_for(needed)) {
+                (Some(s), _) => format!("{s} sentences"),
+                (None, Some(l)) => format!("{l} code lines"),
+                (None, None) => "cannot name anyone".into(),
+            };
+            Some(format!("{kind} {} points ({reach})", c.slots()))
+        })
+        .collect();
+    println!(
+        "Fingerprint: {}. One leaker among {partners} partners is named from that much verbatim text; add \
+         {{{{one|other}}}} alternatives for more (forewarn advisory fingerprint-capacity).",
+        parts.join(", ")
+    );
+    Ok(())
+}
+
 pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
     let now = Timestamp::now();
     match command {
@@ -670,6 +705,69 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 println!(
                     "Created {} (draft, revision 1). Next: a second person runs `forewarn advisory approve {}`.",
                     a.id, a.id
+                );
+                print_capacity_summary(&store, &content.sections).await?;
+            }
+        }
+        AdvisoryCommand::FingerprintCapacity { id, revision, error } => {
+            if !(error > 0.0 && error < 1.0) {
+                return Err(CliError::user("--error must be a probability between 0 and 1, such as 1e-6"));
+            }
+            let id = AdvisoryId::parse(&id)?;
+            let store = g.open().await?;
+            let mut conn = store.conn().await?;
+            let a = advisories::get(&mut conn, &id).await?;
+            let number = revision.unwrap_or(a.current_revision);
+            if number == 0 || number > a.current_revision {
+                return Err(CliError::user(format!("{id} has revisions 1 to {}", a.current_revision)));
+            }
+            let (sections, _) =
+                advisories::sections(&mut conn, store.master_key()?, &id, number, &forewarn_core::SectionKind::ALL, false).await?;
+            let partners = partners::list(&mut conn, &Default::default()).await?.len();
+            let needed = forewarn_mark::capacity::positions_needed(partners, error);
+            let mut rows = Vec::new();
+            let mut out = Vec::new();
+            for (kind, body) in sections.iter() {
+                let prepared = forewarn_mark::prepare::prepare(body)
+                    .map_err(|e| CliError::Internal(format!("{id} {kind}: stored markers do not parse: {e}")))?;
+                let c = forewarn_mark::capacity::capacity(&prepared);
+                let sentences = c.sentences_for(needed);
+                let lines = c.lines_for(needed);
+                out.push(json!({
+                    "section": kind.as_str(), "points": c.slots(), "authored": c.authored, "dictionary": c.dictionary,
+                    "serial_comma": c.serial_comma, "list_order": c.list_order,
+                    "per_100_words": c.per_100_words(), "per_100_code_lines": c.per_100_lines(),
+                    "sentences_needed": sentences, "code_lines_needed": lines,
+                }));
+                rows.push(vec![
+                    kind.as_str().to_owned(),
+                    c.slots().to_string(),
+                    format!("{}/{}/{}/{}", c.authored, c.dictionary, c.serial_comma, c.list_order),
+                    format!("{:.1}", c.per_100_words()),
+                    format!("{:.1}", c.per_100_lines()),
+                    sentences.map_or("—".into(), |s| s.to_string()),
+                    lines.map_or("—".into(), |s| s.to_string()),
+                ]);
+            }
+            if g.json {
+                print_json(&json!({"advisory": id.as_str(), "revision": number, "partners": partners, "error": error,
+                    "positions_needed": needed, "sections": out}));
+            } else {
+                println!(
+                    "{id} revision {number}: naming one leaker among {partners} partners at {error:e} needs {needed} \
+                     observed points."
+                );
+                print_table(
+                    &[
+                        "SECTION",
+                        "POINTS",
+                        "AUTH/DICT/COMMA/LIST",
+                        "PER 100 WORDS",
+                        "PER 100 CODE LINES",
+                        "SENTENCES",
+                        "CODE LINES",
+                    ],
+                    &rows,
                 );
             }
         }
@@ -786,6 +884,7 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                     a.current_revision,
                     a.approved_revision.map_or("nothing".into(), |r| format!("revision {r}"))
                 );
+                print_capacity_summary(&store, &content.sections).await?;
             }
         }
         AdvisoryCommand::Approve { id } => {

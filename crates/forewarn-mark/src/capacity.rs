@@ -1,0 +1,136 @@
+//! How much a section can say about who leaked it: its variation points, their density in prose and in code, and
+//! how long a verbatim excerpt must be to name a single leaker at the program's error rate.
+
+use crate::accuse::{innocent_bound, Observed};
+use crate::prepare::{Prepared, Segment, SlotKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Capacity {
+    pub authored: usize,
+    pub dictionary: usize,
+    pub serial_comma: usize,
+    pub list_order: usize,
+    pub prose_words: usize,
+    pub prose_sentences: usize,
+    pub prose_slots: usize,
+    pub code_lines: usize,
+    pub code_slots: usize,
+}
+
+impl Capacity {
+    pub fn slots(&self) -> usize {
+        self.authored + self.dictionary + self.serial_comma + self.list_order
+    }
+
+    /// Binary positions per 100 words of prose.
+    pub fn per_100_words(&self) -> f64 {
+        if self.prose_words == 0 {
+            0.0
+        } else {
+            self.prose_slots as f64 * 100.0 / self.prose_words as f64
+        }
+    }
+
+    /// Binary positions per 100 lines of code.
+    pub fn per_100_lines(&self) -> f64 {
+        if self.code_lines == 0 {
+            0.0
+        } else {
+            self.code_slots as f64 * 100.0 / self.code_lines as f64
+        }
+    }
+
+    /// Sentences of prose a verbatim excerpt needs to hold `positions` positions, if the prose has any.
+    pub fn sentences_for(&self, positions: usize) -> Option<usize> {
+        (self.prose_slots > 0 && self.prose_sentences > 0)
+            .then(|| (positions as f64 * self.prose_sentences as f64 / self.prose_slots as f64).ceil() as usize)
+    }
+
+    /// Lines of code a verbatim excerpt needs to hold `positions` positions, if the code has any.
+    pub fn lines_for(&self, positions: usize) -> Option<usize> {
+        (self.code_slots > 0 && self.code_lines > 0)
+            .then(|| (positions as f64 * self.code_lines as f64 / self.code_slots as f64).ceil() as usize)
+    }
+}
+
+/// Counts a prepared section's points and the text around them.
+pub fn capacity(p: &Prepared) -> Capacity {
+    let mut c = Capacity::default();
+    let mut prose = String::new();
+    let mut code_lines = 0usize;
+    let mut in_code = false;
+    for seg in &p.segments {
+        let text = match seg {
+            Segment::Fixed(t) => t.as_str(),
+            Segment::Slot(s) => {
+                match s.kind {
+                    SlotKind::Authored => c.authored += 1,
+                    SlotKind::Dictionary => c.dictionary += 1,
+                    SlotKind::SerialComma => c.serial_comma += 1,
+                    SlotKind::ListOrder => c.list_order += 1,
+                }
+                if s.in_code {
+                    c.code_slots += 1;
+                } else {
+                    c.prose_slots += 1;
+                }
+                s.alternatives[0].as_str()
+            }
+        };
+        for line in text.split_inclusive('\n') {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if in_code {
+                if line.ends_with('\n') {
+                    code_lines += 1;
+                }
+            } else {
+                prose.push_str(line);
+            }
+        }
+    }
+    c.code_lines = code_lines;
+    c.prose_words = prose.split_whitespace().count();
+    c.prose_sentences = prose
+        .split(['.', '!', '?'])
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .count()
+        .max(usize::from(c.prose_words > 0));
+    c
+}
+
+/// Observed positions a single leaker's verbatim excerpt needs to be named among `partners` at program-wide error
+/// `error`, with unbiased positions (p = 1/2: each one halves an innocent's chance of matching).
+pub fn positions_needed(partners: usize, error: f64) -> usize {
+    let allowed = error / partners.max(1) as f64;
+    (1..=4096)
+        .find(|k| {
+            let observed = vec![Observed { symbol: 1, bias: 0.5 }; *k];
+            innocent_bound(&observed, *k as f64) <= allowed
+        })
+        .unwrap_or(4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_counts_points_words_and_lines() {
+        let p = crate::prepare::prepare(
+            "An {{attacker|adversary}} sends e-mail, for example spam. It cannot stop.\n\n```\nx = {{a|b}}\ny = 1\n```\n",
+        )
+        .unwrap();
+        let c = capacity(&p);
+        assert_eq!((c.authored, c.dictionary, c.serial_comma, c.list_order), (2, 3, 0, 0));
+        assert_eq!((c.prose_slots, c.code_slots, c.code_lines), (4, 1, 2));
+        assert_eq!(c.prose_sentences, 2);
+        assert_eq!(c.sentences_for(8), Some(4));
+        assert_eq!(c.lines_for(3), Some(6));
+        // 37 partners at 1e-6: 2^-k <= 2.7e-8 needs k = 26; 10,000 partners: k = 34 (as the references say).
+        assert_eq!(positions_needed(37, 1e-6), 26);
+        assert_eq!(positions_needed(10_000, 1e-6), 34);
+    }
+}
