@@ -18,6 +18,7 @@ pub mod capacity;
 pub mod code;
 pub mod dictionary;
 pub mod prepare;
+pub mod simulate;
 pub mod syntax;
 pub mod trace;
 

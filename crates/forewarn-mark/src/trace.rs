@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::accuse::{innocent_bound, score, Observed};
+use crate::accuse::{combined_bound, innocent_bound, match_bound, match_score, score, Observed};
 use crate::code::{Key, Section};
 use crate::prepare::normalize;
 use crate::Marked;
@@ -72,8 +72,10 @@ pub struct Report {
     pub observed: usize,
     /// The error allowed per partner (program-wide error / partners).
     pub per_partner_error: f64,
-    /// The lowest score that is accused (none when no score could be).
+    /// The lowest symmetric Tardos score that is accused (none when no score could be).
     pub threshold: Option<f64>,
+    /// The lowest matching score that is accused (none when no score could be).
+    pub match_threshold: Option<f64>,
     /// The best-scoring partners, best first (every accused one, and a few more).
     pub suspects: Vec<Suspect>,
 }
@@ -146,60 +148,67 @@ pub fn trace(
         .map(|((ci, slot), symbol)| Observed { symbol: *symbol, bias: candidates[*ci].marked.biases[*slot] })
         .collect();
     let per_partner_error = error / partners.len().max(1) as f64;
-    let threshold = threshold_for(&observed, per_partner_error);
+    // Two tests, each at half the allowed error (a union bound): symmetric Tardos for coalitions, matching for a
+    // single leaker's verbatim excerpt.
+    let half = per_partner_error / 2.0;
+    let tardos_max: f64 = observed
+        .iter()
+        .map(|o| if o.symbol == 1 { ((1.0 - o.bias) / o.bias).sqrt() } else { (o.bias / (1.0 - o.bias)).sqrt() })
+        .sum();
+    let match_max: f64 = observed.iter().map(|o| -(if o.symbol == 1 { o.bias } else { 1.0 - o.bias }).ln()).sum();
+    let threshold = threshold_for(|s| innocent_bound(&observed, s), tardos_max, half);
+    let match_threshold = threshold_for(|s| match_bound(&observed, s), match_max, half);
     // Score every partner: its symbols in each matched section, from the key.
     let matched: Vec<usize> = {
         let mut v: Vec<usize> = kept.iter().map(|((ci, _), _)| *ci).collect();
         v.dedup();
         v
     };
-    let mut scored: Vec<(f64, &String)> = Vec::with_capacity(partners.len());
+    let mut scored: Vec<(f64, f64, &String, Vec<u8>)> = Vec::with_capacity(partners.len());
     for (n, partner) in partners.iter().enumerate() {
         let words: BTreeMap<usize, Vec<u8>> = matched
             .iter()
             .map(|ci| (*ci, candidates[*ci].marked.symbols(key, &candidates[*ci].section, partner)))
             .collect();
         let symbols: Vec<u8> = kept.iter().map(|((ci, slot), _)| words[ci][*slot]).collect();
-        scored.push((score(&observed, &symbols), partner));
+        scored.push((score(&observed, &symbols), match_score(&observed, &symbols), partner, symbols));
         if n % 1000 == 999 {
             progress(n + 1);
         }
     }
     progress(partners.len());
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let accused_count = threshold.map_or(0, |t| scored.iter().take_while(|(s, _)| *s >= t).count());
-    let suspects = scored
-        .iter()
-        .take(accused_count.max(5))
-        .map(|(s, partner)| {
-            let bound = innocent_bound(&observed, *s);
+    // Bounds for every partner past either threshold, and the five best by each score.
+    let mut shortlist: Vec<usize> = (0..scored.len())
+        .filter(|i| threshold.is_some_and(|t| scored[*i].0 >= t) || match_threshold.is_some_and(|t| scored[*i].1 >= t))
+        .collect();
+    let mut by_tardos: Vec<usize> = (0..scored.len()).collect();
+    by_tardos.sort_by(|a, b| scored[*b].0.total_cmp(&scored[*a].0));
+    let mut by_match: Vec<usize> = (0..scored.len()).collect();
+    by_match.sort_by(|a, b| scored[*b].1.total_cmp(&scored[*a].1));
+    shortlist.extend(by_tardos.iter().take(5).chain(by_match.iter().take(5)));
+    shortlist.sort_unstable();
+    shortlist.dedup();
+    let mut suspects: Vec<Suspect> = shortlist
+        .into_iter()
+        .map(|i| {
+            let (s, _, partner, symbols) = &scored[i];
+            let bound = combined_bound(&observed, symbols);
             Suspect { partner: (*partner).clone(), score: *s, bound, accused: bound <= per_partner_error }
         })
         .collect();
-    Report { sources, observed: observed.len(), per_partner_error, threshold, suspects }
+    suspects.sort_by(|a, b| a.bound.total_cmp(&b.bound).then(b.score.total_cmp(&a.score)));
+    Report { sources, observed: observed.len(), per_partner_error, threshold, match_threshold, suspects }
 }
 
-/// The lowest score whose bound is within `allowed` (the bound falls as the score grows), if any score can be.
-fn threshold_for(observed: &[Observed], allowed: f64) -> Option<f64> {
-    // The highest score possible: every term at its larger value.
-    let max: f64 = observed
-        .iter()
-        .map(|o| {
-            let p = o.bias;
-            if o.symbol == 1 {
-                ((1.0 - p) / p).sqrt()
-            } else {
-                (p / (1.0 - p)).sqrt()
-            }
-        })
-        .sum();
-    if observed.is_empty() || innocent_bound(observed, max) > allowed {
+/// The lowest score in [0, max] whose bound is within `allowed` (bounds fall as scores grow), if any.
+fn threshold_for(bound: impl Fn(f64) -> f64, max: f64, allowed: f64) -> Option<f64> {
+    if max <= 0.0 || bound(max) > allowed {
         return None;
     }
     let (mut lo, mut hi) = (0.0, max);
     for _ in 0..60 {
         let mid = (lo + hi) / 2.0;
-        if innocent_bound(observed, mid) <= allowed {
+        if bound(mid) <= allowed {
             hi = mid;
         } else {
             lo = mid;

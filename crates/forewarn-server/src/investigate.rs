@@ -28,7 +28,10 @@ pub struct Investigation {
     pub sources: Vec<SourceOut>,
     /// Positions observed in the leaks.
     pub observed_positions: usize,
+    /// The lowest accused symmetric Tardos score (the test for coalitions), if any score can be.
     pub threshold: Option<f64>,
+    /// The lowest accused matching score (the test for a single leaker's verbatim excerpt), if any can be.
+    pub match_threshold: Option<f64>,
     pub suspects: Vec<SuspectOut>,
     /// The honest summary: who is named, or that no one can be at this error rate.
     pub verdict: String,
@@ -59,7 +62,8 @@ pub struct Receipt {
 pub struct SuspectOut {
     pub partner: String,
     pub score: f64,
-    /// Upper bound on the probability that an innocent partner scores this high.
+    /// Upper bound on the probability that an innocent partner does as well on either test (twice the smaller of
+    /// the two tests' bounds).
     pub bound: f64,
     pub accused: bool,
 }
@@ -163,6 +167,7 @@ pub async fn investigate(
         sources,
         observed_positions: report.observed,
         threshold: report.threshold,
+        match_threshold: report.match_threshold,
         suspects: report
             .suspects
             .iter()

@@ -124,3 +124,143 @@ pub async fn trace(g: &Globals, args: TraceArgs) -> CliResult {
     }
     Ok(())
 }
+
+/// Parameters of `forewarn bench trace`.
+#[derive(Debug)]
+pub struct BenchParams {
+    pub partners: usize,
+    pub error: f64,
+    pub points_per_sentence: usize,
+    pub points_per_line: usize,
+    pub positions_per_advisory: usize,
+    pub trials: usize,
+    pub innocent_trials: u64,
+}
+
+pub fn bench(b: BenchParams) -> CliResult {
+    use forewarn_mark::simulate::{collusion, innocents, single_leaker, Strategy};
+    let BenchParams {
+        partners,
+        error,
+        points_per_sentence,
+        points_per_line,
+        positions_per_advisory,
+        trials,
+        innocent_trials,
+    } = b;
+    println!(
+        "{partners} partners, program-wide error {error:e}; {points_per_sentence} positions per sentence, {points_per_line} per \
+         code line, {positions_per_advisory} per advisory; {trials} trials per cell.\n"
+    );
+    println!("(a) A single leaker, verbatim excerpt: share of trials in which it is named.");
+    let mut rows = Vec::new();
+    for k in [2usize, 4, 6, 8, 10, 12, 15] {
+        let sentences = single_leaker(partners, error, k * points_per_sentence, trials, 11 + k as u64);
+        let lines = single_leaker(partners, error, k * 2 * points_per_line, trials, 101 + k as u64);
+        rows.push(vec![
+            k.to_string(),
+            format!("{:.0}%", sentences * 100.0),
+            (k * 2).to_string(),
+            format!("{:.0}%", lines * 100.0),
+        ]);
+    }
+    print_table(&["SENTENCES", "NAMED", "CODE LINES", "NAMED"], &rows);
+
+    println!("\n(b) c colluders mixing their copies: share of trials in which at least one colluder is named.");
+    let counts = [1usize, 2, 3, 5, 10];
+    let cells: Vec<(usize, Strategy)> =
+        [2usize, 3, 5].iter().flat_map(|c| Strategy::ALL.iter().map(move |s| (*c, *s))).collect();
+    let results: Vec<Vec<f64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cells
+            .chunks(cells.len().div_ceil(2))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(c, s)| {
+                            counts
+                                .iter()
+                                .map(|n| {
+                                    collusion(
+                                        partners,
+                                        error,
+                                        *c,
+                                        *s,
+                                        n * positions_per_advisory,
+                                        trials,
+                                        (*c * 1000 + n) as u64,
+                                    )
+                                })
+                                .collect::<Vec<f64>>()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .zip(&results)
+        .map(|((c, s), rates)| {
+            let mut row = vec![c.to_string(), s.name().to_owned()];
+            row.extend(rates.iter().map(|r| format!("{:.0}%", r * 100.0)));
+            row
+        })
+        .collect();
+    let header: Vec<String> =
+        ["C", "STRATEGY"].iter().map(|s| (*s).to_owned()).chain(counts.iter().map(|n| format!("{n} ADV."))).collect();
+    print_table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
+
+    println!("\n(c) Innocents: leaks of one advisory's positions, scored against every other partner.");
+    let leaks = (innocent_trials as usize).div_ceil(partners - 1).max(1);
+    let (n, accused) = innocents(partners, error, positions_per_advisory, leaks, 7);
+    println!("{n} innocent trials over {leaks} leaks: {accused} accused.");
+
+    println!("\n(d) Tracing a 2 KB excerpt against {partners} partners and 100 advisories (500 sections).");
+    let key = forewarn_mark::code::Key::from_bytes([1; 32]);
+    let texts: Vec<(String, String)> = (0..100)
+        .flat_map(|a| {
+            (0..5).map(move |s| {
+                let body: String = (0..40)
+                    .map(|i| format!("Advisory {a} section {s} step {i}: the {{{{worker|process}}}} {{{{reads|parses}}}} field {i} and {{{{then|next}}}} stores it.\n"))
+                    .collect();
+                (format!("BENCH-{a:05}"), body)
+            })
+        })
+        .collect();
+    let marked: Vec<forewarn_mark::Marked> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, (id, body))| {
+            let section = forewarn_mark::code::Section { advisory: id, revision: 1, section: (i % 5) as u8 };
+            forewarn_mark::Marked::new(&key, &section, body).map_err(|e| CliError::Internal(e.to_string()))
+        })
+        .collect::<CliResult<_>>()?;
+    let sets: Vec<std::collections::HashSet<u64>> =
+        texts.iter().map(|(_, b)| forewarn_mark::trace::shingles(&forewarn_mark::base_text(b))).collect();
+    let candidates: Vec<forewarn_mark::trace::Candidate<'_>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| forewarn_mark::trace::Candidate {
+            section: forewarn_mark::code::Section { advisory: id, revision: 1, section: (i % 5) as u8 },
+            marked: &marked[i],
+            shingles: &sets[i],
+        })
+        .collect();
+    let ids: Vec<String> = (0..partners).map(|i| format!("partner-{i:05}")).collect();
+    let leaker = &ids[partners / 3];
+    let copy = marked[137].copy_for(&key, &candidates[137].section, leaker);
+    let excerpt: String = copy.chars().take(2048).collect();
+    let started = std::time::Instant::now();
+    let report = forewarn_mark::trace::trace(&key, &[&excerpt], &candidates, &ids, error, |_| {});
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let named: Vec<&str> = report.accused().map(|s| s.partner.as_str()).collect();
+    println!(
+        "{} bytes, {} positions observed, named {:?} (the leaker: {leaker}) in {ms:.1} ms.",
+        excerpt.len(),
+        report.observed,
+        named
+    );
+    Ok(())
+}
