@@ -101,9 +101,10 @@ pub fn capacity(p: &Prepared) -> Capacity {
     c
 }
 
-/// Observed positions a single leaker's verbatim excerpt needs to be named among `partners` at program-wide error
-/// `error`, with unbiased positions (p = 1/2: each one halves an innocent's chance of matching).
-pub fn positions_needed(partners: usize, error: f64) -> usize {
+/// Observed positions a single leaker's verbatim excerpt needs, in the best case, to be named among `partners` at
+/// program-wide error `error`: unbiased positions (p = 1/2: each halves an innocent's chance of matching) and the
+/// whole error given to the matching test.
+pub fn positions_needed_unbiased(partners: usize, error: f64) -> usize {
     let allowed = error / partners.max(1) as f64;
     (1..=4096)
         .find(|k| {
@@ -111,6 +112,18 @@ pub fn positions_needed(partners: usize, error: f64) -> usize {
             innocent_bound(&observed, *k as f64) <= allowed
         })
         .unwrap_or(4096)
+}
+
+/// Mean information per observed position against an innocent, in nats, under the code's arcsine biases: the mean
+/// binary entropy ln 4 - 1 ≈ 0.386 (unbiased positions would give ln 2 ≈ 0.693).
+pub const NATS_PER_POSITION: f64 = 0.386;
+
+/// Observed positions a single leaker's verbatim excerpt needs, typically, to be named among `partners` at
+/// program-wide error `error`: the matching test gets half the error, and each position brings on average
+/// [`NATS_PER_POSITION`]. `forewarn bench trace` measures how often a given length succeeds.
+pub fn positions_needed(partners: usize, error: f64) -> usize {
+    let allowed = error / partners.max(1) as f64 / 2.0;
+    (-allowed.ln() / NATS_PER_POSITION).ceil() as usize
 }
 
 #[cfg(test)]
@@ -130,7 +143,10 @@ mod tests {
         assert_eq!(c.sentences_for(8), Some(4));
         assert_eq!(c.lines_for(3), Some(6));
         // 37 partners at 1e-6: 2^-k <= 2.7e-8 needs k = 26; 10,000 partners: k = 34 (as the references say).
-        assert_eq!(positions_needed(37, 1e-6), 26);
-        assert_eq!(positions_needed(10_000, 1e-6), 34);
+        assert_eq!(positions_needed_unbiased(37, 1e-6), 26);
+        assert_eq!(positions_needed_unbiased(10_000, 1e-6), 34);
+        // With the code's biases and half the error: ln(2e10) / 0.386 ≈ 62 for 10,000 partners.
+        assert_eq!(positions_needed(10_000, 1e-6), 62);
+        assert_eq!(positions_needed(37, 1e-6), 47);
     }
 }
