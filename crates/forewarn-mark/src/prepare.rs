@@ -140,9 +140,64 @@ fn read_list(slot: &Slot, leak: &str) -> Option<u8> {
     Some(u8::from(pb < pa))
 }
 
-/// What tracing compares: lower case, Markdown emphasis, code and heading marks and list bullets removed, and all
-/// white space collapsed to single spaces — so reflowed, re-cased or Markdown-stripped copies still match.
+/// Undoes the wrappings a leak arrives in: JSON string escapes (a CSAF document's notes), HTML tags and the common
+/// entities (a web page). Applied to leaks and to the text they are compared with alike.
+fn unwrap_formats(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some('n' | 't' | 'r') => {
+                    chars.next();
+                    out.push(' ');
+                }
+                Some('"' | '\\' | '/') => {
+                    if let Some(e) = chars.next() {
+                        out.push(e);
+                    }
+                }
+                _ => out.push(c),
+            },
+            '<' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '!') => {
+                // An HTML tag: up to the next '>' on the same line; otherwise it was not a tag.
+                let rest: String = chars.clone().take_while(|n| *n != '>' && *n != '\n').collect();
+                if chars.clone().nth(rest.chars().count()) == Some('>') {
+                    for _ in 0..=rest.chars().count() {
+                        chars.next();
+                    }
+                    out.push(' ');
+                } else {
+                    out.push(c);
+                }
+            }
+            '&' => {
+                let rest: String = chars.clone().take(6).collect();
+                let entity =
+                    [("amp;", '&'), ("lt;", '<'), ("gt;", '>'), ("quot;", '"'), ("#39;", '\''), ("nbsp;", ' ')]
+                        .into_iter()
+                        .find(|(name, _)| rest.starts_with(name));
+                match entity {
+                    Some((name, ch)) => {
+                        for _ in 0..name.len() {
+                            chars.next();
+                        }
+                        out.push(ch);
+                    }
+                    None => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// What tracing compares: JSON escapes and HTML undone, lower case, Markdown emphasis, code and heading marks and
+/// list bullets removed, and all white space collapsed to single spaces — so reflowed, re-cased, Markdown-stripped
+/// copies, web pages and CSAF documents still match.
 pub fn normalize(text: &str) -> String {
+    let text = unwrap_formats(text);
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for line in text.split('\n') {
@@ -416,5 +471,29 @@ send({{payload|blob}})\n\
     #[test]
     fn normalizing_ignores_layout_case_and_markdown() {
         assert_eq!(normalize("  **Hello**\n\n  _World_ `x`\n- item\n# Head"), "hello world x item head");
+        // A web page and a JSON string say the same as the text.
+        assert_eq!(normalize("<p>Hello <b>World</b> &amp; x &lt; y</p>"), "hello world & x < y");
+        assert_eq!(normalize(r#""text": "Hello\nWorld \"x\"""#), normalize("\"text\": \"Hello World \"x\"\""));
+        // Not a tag: the text between the comparisons stays (a lone '>' goes, as a Markdown quote mark would).
+        assert_eq!(normalize("a < b and c > d"), "a < b and c d");
+    }
+
+    #[test]
+    fn a_copy_reads_back_from_a_web_page_and_a_csaf_document() {
+        let p = prepare(SECTION).unwrap();
+        let n = p.slot_count();
+        let symbols: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
+        let copy = p.assemble(&symbols);
+        let expect: Vec<Option<u8>> = symbols.iter().map(|s| Some(*s)).collect();
+        let html = format!(
+            "<html><body><p>{}</p></body></html>",
+            copy.replace('&', "&amp;").replace('"', "&quot;").replace('\n', "<br>\n")
+        );
+        assert_eq!(p.read(&normalize(&html)), expect, "{html}");
+        let json = format!(
+            "{{\"notes\": [{{\"text\": \"{}\"}}]}}",
+            copy.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+        );
+        assert_eq!(p.read(&normalize(&json)), expect, "{json}");
     }
 }

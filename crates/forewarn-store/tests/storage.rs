@@ -413,6 +413,12 @@ async fn no_plaintext_content_or_credentials_in_the_database(db: &TestDb) {
     let password = credentials::generate_password().unwrap();
     let hash = credentials::hash_password(&password).unwrap();
     users::insert(&mut c, &user("dave"), "Dave", Roles::parse("author").unwrap(), &hash, now()).await.unwrap();
+    // The fingerprinting key and the log's signing key are program secrets: sealed, never in clear.
+    let fingerprint =
+        forewarn_store::program_keys::secret_bytes(&mut c, db.store.master_key().unwrap(), "fingerprinting", now())
+            .await
+            .unwrap();
+    let log_key = forewarn_store::log::signer(&mut c, &db.store, "log.test", now()).await.unwrap().to_text();
     drop(c);
 
     let raw = database_contents(db).await;
@@ -420,10 +426,22 @@ async fn no_plaintext_content_or_credentials_in_the_database(db: &TestDb) {
     // fw_<hex id>_<secret>: the secret is base64url and may itself contain '_'.
     let secret = token.text.splitn(3, '_').nth(2).unwrap().to_owned();
     assert!(secret.len() >= 40, "{secret}");
-    for needle in [marker.clone(), hex(marker.as_bytes()), secret.clone(), hex(secret.as_bytes()), password.to_string()]
-    {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(fingerprint);
+    let log_secret = log_key.rsplit('+').next().unwrap().to_owned();
+    for needle in [
+        marker.clone(),
+        hex(marker.as_bytes()),
+        secret.clone(),
+        hex(secret.as_bytes()),
+        password.to_string(),
+        b64.clone(),
+        hex(&fingerprint),
+        log_secret.clone(),
+    ] {
         assert!(!contains(&raw, needle.as_bytes()), "found {needle} in the database");
     }
+    assert!(!contains(&raw, &fingerprint), "the raw fingerprinting key is in the database");
     // The title and product are sealed too.
     assert!(!contains(&raw, b"heap overflow"));
     assert!(!contains(&raw, b"Contoso Mail Gateway"));

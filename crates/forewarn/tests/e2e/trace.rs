@@ -79,6 +79,22 @@ fn a_partners_copy_is_traced_back_to_it_by_the_cli_and_the_api() {
     let base_leak = write_file(p.dir.path(), "base.txt", &excerpt(&base));
     let out = p.ok(&["--as", "ivan", "trace", "--leak", base_leak.to_str().unwrap()]);
     assert!(out.contains("no partner can be named at this error rate"), "{out}");
+    // A whole CSAF document (the notes JSON-escaped) names its partner too.
+    let (status, csaf) =
+        http(&url, "GET", "/api/v1/advisories/ADV-TRACE-1/csaf", Some(&token_of(&p, "northgate-threat-labs")));
+    assert_eq!(status, 200);
+    let csaf_leak = write_file(p.dir.path(), "leak.json", &csaf);
+    let report: serde_json::Value = serde_json::from_str(&p.ok(&[
+        "--as",
+        "ivan",
+        "trace",
+        "--leak",
+        csaf_leak.to_str().unwrap(),
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    assert!(report["verdict"].as_str().unwrap().contains("named: northgate-threat-labs"), "{report}");
     // Only investigators trace.
     assert_eq!(p.run(&["--as", "audrey", "trace", "--leak", leak.to_str().unwrap()]).status.code(), Some(2));
 
@@ -101,7 +117,7 @@ fn a_partners_copy_is_traced_back_to_it_by_the_cli_and_the_api() {
 
     // Every investigation is in the history — without the leaked text.
     let history = p.ok(&["history", "--subject", "leak", "--output", "json"]);
-    assert_eq!(history.matches("investigation.trace").count(), 3, "{history}");
+    assert_eq!(history.matches("investigation.trace").count(), 4, "{history}");
     assert!(!history.contains("field 12 of the header"), "leaked text in the history: {history}");
     assert!(sigterm(&mut child).success());
 }
