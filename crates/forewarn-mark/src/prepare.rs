@@ -8,7 +8,9 @@
 //! - a serial comma the author wrote (", and" / ", or" closing a list of three or more): a copy keeps it or not;
 //! - bullet lists (every line `- ` or `* `): a copy keeps the first two items in order or swaps them.
 //!
-//! Binary code: a slot's symbol 0 is its first alternative (the author's text), 1 its second.
+//! Binary code: a slot's symbol 0 is its first alternative (the author's text), 1 its second. Author's markers with
+//! the same alternatives share one position — an identifier marked `{{parts|segments}}` everywhere it appears is
+//! renamed consistently in each copy — so a section's positions can be fewer than its slots.
 
 use crate::dictionary;
 use crate::syntax::{self, Piece, SyntaxError};
@@ -29,6 +31,8 @@ pub struct Slot {
     pub alternatives: Vec<String>,
     /// Inside a fenced code block.
     pub in_code: bool,
+    /// The codeword position whose symbol chooses the alternative.
+    pub position: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,8 @@ pub enum Segment {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Prepared {
     pub segments: Vec<Segment>,
+    /// Distinct positions (linked author's markers count once).
+    pub positions: usize,
 }
 
 impl Prepared {
@@ -47,21 +53,21 @@ impl Prepared {
         self.segments.iter().filter_map(|s| if let Segment::Slot(slot) = s { Some(slot) } else { None })
     }
 
+    /// Codeword positions: the length of a partner's codeword for this section.
     pub fn slot_count(&self) -> usize {
-        self.slots().count()
+        self.positions
     }
 
-    /// The copy carrying `symbols` (one per slot; missing ones are 0).
+    /// The copy carrying `symbols` (one per position; missing ones are 0).
     pub fn assemble(&self, symbols: &[u8]) -> String {
         let mut out = String::new();
-        let mut i = 0;
         for seg in &self.segments {
             match seg {
                 Segment::Fixed(t) => out.push_str(t),
                 Segment::Slot(slot) => {
-                    let s = usize::from(symbols.get(i).copied().unwrap_or(0)).min(slot.alternatives.len() - 1);
+                    let s =
+                        usize::from(symbols.get(slot.position).copied().unwrap_or(0)).min(slot.alternatives.len() - 1);
                     out.push_str(&slot.alternatives[s]);
-                    i += 1;
                 }
             }
         }
@@ -73,14 +79,24 @@ impl Prepared {
         self.assemble(&[])
     }
 
-    /// Reads each slot's symbol from leaked material (already [`normalize`]d): `None` where the leak does not show
-    /// the slot or does not decide between its alternatives.
+    /// Reads each position's symbol from leaked material (already [`normalize`]d): `None` where the leak does not
+    /// show it, does not decide between its alternatives, or shows a linked position two ways.
     pub fn read(&self, leak: &str) -> Vec<Option<u8>> {
-        let mut out = Vec::new();
+        let mut out: Vec<Option<Option<u8>>> = vec![None; self.positions];
+        let mut merge = |position: usize, read: Option<u8>| {
+            let Some(symbol) = read else { return };
+            if let Some(slot) = out.get_mut(position) {
+                *slot = match slot {
+                    None => Some(Some(symbol)),
+                    Some(Some(s)) if *s == symbol => Some(Some(symbol)),
+                    _ => Some(None),
+                };
+            }
+        };
         for (k, seg) in self.segments.iter().enumerate() {
             let Segment::Slot(slot) = seg else { continue };
             if slot.kind == SlotKind::ListOrder {
-                out.push(read_list(slot, leak));
+                merge(slot.position, read_list(slot, leak));
                 continue;
             }
             let left = match k.checked_sub(1).and_then(|j| self.segments.get(j)) {
@@ -91,9 +107,9 @@ impl Prepared {
                 Some(Segment::Fixed(t)) => t.as_str(),
                 _ => "",
             };
-            out.push(read_slot(slot, left, right, leak));
+            merge(slot.position, read_slot(slot, left, right, leak));
         }
-        out
+        out.into_iter().map(Option::flatten).collect()
     }
 }
 
@@ -229,7 +245,7 @@ pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
     for piece in pieces {
         match piece {
             Piece::Choice(alternatives) => {
-                segments.push(Segment::Slot(Slot { kind: SlotKind::Authored, alternatives, in_code }))
+                segments.push(Segment::Slot(Slot { kind: SlotKind::Authored, alternatives, in_code, position: 0 }))
             }
             Piece::Text(text) => {
                 let mut prose = String::new();
@@ -249,7 +265,23 @@ pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
             }
         }
     }
-    Ok(Prepared { segments })
+    // Positions: linked author's markers (same alternatives) share one; every other slot has its own.
+    let mut linked: std::collections::HashMap<Vec<String>, usize> = std::collections::HashMap::new();
+    let mut positions = 0usize;
+    for seg in &mut segments {
+        if let Segment::Slot(slot) = seg {
+            slot.position = if slot.kind == SlotKind::Authored {
+                *linked.entry(slot.alternatives.clone()).or_insert_with(|| {
+                    positions += 1;
+                    positions - 1
+                })
+            } else {
+                positions += 1;
+                positions - 1
+            };
+        }
+    }
+    Ok(Prepared { segments, positions })
 }
 
 fn push_fixed(segments: &mut Vec<Segment>, text: &str) {
@@ -292,6 +324,7 @@ fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
                     kind: SlotKind::ListOrder,
                     alternatives: vec![block, alt],
                     in_code: false,
+                    position: 0,
                 }));
                 i = j;
                 continue;
@@ -379,6 +412,7 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
                 kind: SlotKind::Dictionary,
                 alternatives: vec![written.to_owned(), with_case(written, other)],
                 in_code: false,
+                position: 0,
             }));
             i += len;
             fixed_from = i;
@@ -395,6 +429,7 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
                         kind: SlotKind::SerialComma,
                         alternatives: vec![text[i..i + conj.len()].to_owned(), plain.to_owned()],
                         in_code: false,
+                        position: 0,
                     }));
                     i += conj.len();
                     fixed_from = i;
@@ -446,7 +481,10 @@ send({{payload|blob}})\n\
         assert_eq!(kinds, expect);
         // The author's text is the base copy; code comments and inline code are never touched.
         assert_eq!(p.base(), syntax::base_text(&syntax::parse(SECTION).unwrap()));
-        let all_ones = p.assemble(&[1; 9]);
+        // The two `{{payload|blob}}` markers are one position: a copy renames the variable consistently.
+        assert_eq!(p.slot_count(), 8);
+        let all_ones = p.assemble(&[1; 8]);
+        assert!(all_ones.contains("blob = b") && all_ones.contains("send(blob)"), "{all_ones}");
         assert!(all_ones.contains("# for example") && all_ones.contains("`behavior`"), "{all_ones}");
         assert!(all_ones.contains("An attacker might send a crafted email, for instance one"), "{all_ones}");
         assert!(all_ones.contains("reads, copies and frees"), "{all_ones}");

@@ -13,7 +13,7 @@ fn section() -> String {
     (0..60)
         .map(|i| {
             format!(
-                "Step {i}: the {{{{parser|decoder}}}} {{{{reads|consumes}}}} header {i} and {{{{copies|moves}}}} it into buffer {i}.\n"
+                "Step {i}: the {{{{parser {i}|decoder {i}}}}} {{{{reads header {i}|consumes header {i}}}}} and {{{{copies it into buffer {i}|moves it into buffer {i}}}}}.\n"
             )
         })
         .collect()
@@ -112,7 +112,7 @@ mod investigation {
 
     fn text(topic: &str, n: usize) -> String {
         (0..n)
-            .map(|i| format!("The {topic} {{{{parser|decoder}}}} {{{{reads|consumes}}}} record {i} and {{{{copies|moves}}}} it to slot {i}.\n"))
+            .map(|i| format!("The {topic} {{{{parser {i}|decoder {i}}}}} {{{{reads record {i}|consumes record {i}}}}} and {{{{copies it to slot {i}|moves it to slot {i}}}}}.\n"))
             .collect()
     }
 
@@ -147,8 +147,8 @@ mod investigation {
         let accused: Vec<&str> = report.accused().map(|s| s.partner.as_str()).collect();
         assert_eq!(accused, vec![leaker]);
         // Two short excerpts: each alone names no one; together they do.
-        let first = lines[0..10].join("\n");
-        let second = lines[40..50].join("\n");
+        let first = lines[0..13].join("\n");
+        let second = lines[40..53].join("\n");
         for one in [&first, &second] {
             let r = trace(&key, &[one.as_str()], &candidates, &partners, 1e-6, |_| {});
             assert_eq!(r.accused().count(), 0, "{} positions", r.observed);

@@ -223,7 +223,7 @@ pub fn bench(b: BenchParams) -> CliResult {
         .flat_map(|a| {
             (0..5).map(move |s| {
                 let body: String = (0..40)
-                    .map(|i| format!("Advisory {a} section {s} step {i}: the {{{{worker|process}}}} {{{{reads|parses}}}} field {i} and {{{{then|next}}}} stores it.\n"))
+                    .map(|i| format!("Advisory {a} section {s} step {i}: the {{{{worker {i}|process {i}}}}} {{{{reads field {i}|parses field {i}}}}} and {{{{then stores it {i}|next stores it {i}}}}}.\n"))
                     .collect();
                 (format!("BENCH-{a:05}"), body)
             })

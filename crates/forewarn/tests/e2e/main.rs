@@ -10,6 +10,7 @@ mod csaf_corpus;
 mod delivery;
 mod log;
 mod openpgp;
+mod poc;
 mod policy;
 mod server;
 mod trace;

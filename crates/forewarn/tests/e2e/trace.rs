@@ -9,7 +9,7 @@ use crate::server::{sigterm, start_demo, token_of};
 fn advisory() -> String {
     let details: String = (0..40)
         .map(|i| {
-            format!("In step {i} the {{{{worker|process}}}} {{{{reads|parses}}}} field {i} of the header and {{{{then|next}}}} stores it in slot {i}.\n")
+            format!("In step {i} the {{{{worker {i}|process {i}}}}} {{{{reads field {i}|parses field {i}}}}} of the header and {{{{then stores it in slot {i}|next stores it in slot {i}}}}}.\n")
         })
         .collect();
     format!(
@@ -69,13 +69,7 @@ fn a_partners_copy_is_traced_back_to_it_by_the_cli_and_the_api() {
     assert!(received.contains(&"kestrel-edr") && received.contains(&"northgate-threat-labs"), "{report}");
 
     // The author's base text names no one, and says so.
-    let base: String = advisory()
-        .split("# Details\n")
-        .nth(1)
-        .unwrap()
-        .replace("{{worker|process}}", "worker")
-        .replace("{{reads|parses}}", "reads")
-        .replace("{{then|next}}", "then");
+    let base = forewarn_mark::base_text(advisory().split("# Details\n").nth(1).unwrap());
     let base_leak = write_file(p.dir.path(), "base.txt", &excerpt(&base));
     let out = p.ok(&["--as", "ivan", "trace", "--leak", base_leak.to_str().unwrap()]);
     assert!(out.contains("no partner can be named at this error rate"), "{out}");
