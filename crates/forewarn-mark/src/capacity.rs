@@ -59,8 +59,11 @@ pub fn capacity(p: &Prepared) -> Capacity {
     let mut prose = String::new();
     let mut code_lines = 0usize;
     let mut in_code = false;
+    let mut seen = std::collections::HashSet::new();
     for seg in &p.segments {
         let text = match seg {
+            // A linked marker's later occurrences add text but no position.
+            Segment::Slot(s) if !seen.insert(s.position) => s.alternatives[0].as_str(),
             Segment::Fixed(t) => t.as_str(),
             Segment::Slot(s) => {
                 match s.kind {

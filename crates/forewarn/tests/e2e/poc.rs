@@ -103,3 +103,85 @@ fn every_variant_of_the_marked_poc_behaves_like_the_authors_text() {
         assert_eq!(r, &results[0], "variant {i} behaves differently:\n{}", scripts[i]);
     }
 }
+
+/// The Suricata `content:` strings and every regular expression (Suricata `pcre`, YARA strings) of a Detection
+/// section, in order.
+fn rules(section: &str) -> (Vec<String>, Vec<String>) {
+    let mut contents = Vec::new();
+    let mut regexes = Vec::new();
+    for line in section.lines() {
+        for part in line.split("content:\"").skip(1) {
+            contents.push(part.split('"').next().unwrap_or("").to_owned());
+        }
+        for part in line.split("pcre:\"/").skip(1) {
+            regexes.push(part.rsplit_once('/').map_or("", |(re, _)| re).split("/\"").next().unwrap_or("").to_owned());
+        }
+        if let Some((_, rest)) = line.trim_start().strip_prefix('$').and_then(|l| l.split_once("= /")) {
+            regexes.push(rest.rsplit_once('/').map_or("", |(re, _)| re).to_owned());
+        }
+    }
+    (contents, regexes)
+}
+
+#[test]
+fn every_variant_of_the_marked_detection_rules_matches_the_same() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").is_err(), "python3 is needed in CI");
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let start = ADVISORY.find("# Detection\n").unwrap();
+    let end = ADVISORY.find("# Mitigation").unwrap();
+    let section = &ADVISORY[start..end];
+    let key = forewarn_mark::code::Key::from_bytes([0x17; 32]);
+    let code = forewarn_render::code_section("ADV-2026-0001", 1, forewarn_core::SectionKind::Detection);
+    let marked = forewarn_mark::Marked::new(&key, &code, section).unwrap();
+    let n = marked.prepared.slot_count();
+    let base = rules(&marked.prepared.base());
+    assert_eq!((base.0.len(), base.1.len()), (2, 6), "{base:?}");
+    let mut variants = vec![marked.prepared.assemble(&vec![1; n])];
+    variants.extend((0..6).map(|i| marked.copy_for(&key, &code, &format!("partner-{i}"))));
+    // Lines a rule must flag, and lines it must not.
+    let samples = [
+        "Content-Disposition: attachment;\r\n filename*0*=AAAA",
+        " filename*45*=AAAA",
+        " filename*40*=AAAA",
+        "; name*100*=x",
+        "; name*0=x",
+        " filename*7*=AAAA",
+        "; name*123*=x",
+        "; name*12=x",
+        "Content-Type: text/plain",
+        "filename*4x*=",
+    ];
+    let mut pairs = Vec::new();
+    for v in &variants {
+        let (contents, regexes) = rules(v);
+        assert_eq!(contents, base.0, "content matches changed:\n{v}");
+        assert_eq!(regexes.len(), base.1.len());
+        pairs.extend(base.1.iter().cloned().zip(regexes));
+    }
+    assert!(pairs.iter().any(|(a, b)| a != b), "the variants differ somewhere in their expressions");
+    let check = serde_json::json!({"pairs": pairs, "samples": samples}).to_string();
+    let script = r#"
+import json, re, sys
+d = json.load(sys.stdin)
+for a, b in d["pairs"]:
+    ra, rb = re.compile(a, re.I | re.M), re.compile(b, re.I | re.M)
+    for s in d["samples"]:
+        if bool(ra.search(s)) != bool(rb.search(s)):
+            sys.exit("%r and %r differ on %r" % (a, b, s))
+print("same")
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(check.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "same");
+}
