@@ -18,7 +18,7 @@ fn advisory() -> String {
 }
 
 fn excerpt(details: &str) -> String {
-    details.lines().skip(5).take(25).collect::<Vec<_>>().join(" ").to_lowercase()
+    details.lines().skip(5).take(32).collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[test]
