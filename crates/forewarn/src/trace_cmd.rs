@@ -73,7 +73,7 @@ pub async fn trace(g: &Globals, args: TraceArgs) -> CliResult {
     }
     println!("{}", found.verdict);
     println!(
-        "\n{} partner(s); error {:e} program-wide, {:e} per partner; {} position(s) observed.",
+        "\n{} partner(s); error {:e} program-wide, {:.1e} per partner; {} position(s) observed.",
         found.partners, found.error, found.per_partner_error, found.observed_positions
     );
     if !found.sources.is_empty() {
