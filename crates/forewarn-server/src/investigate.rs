@@ -151,7 +151,7 @@ pub async fn investigate(
         )
     } else {
         format!(
-            "named: {} (each with a false-accusation bound within {:e})",
+            "named: {} (each with a false-accusation bound within {:.1e})",
             accused.join(", "),
             report.per_partner_error
         )
