@@ -366,7 +366,32 @@ fn with_case(form: &str, other: &str) -> String {
     other.to_owned()
 }
 
-/// Dictionary forms and serial commas in prose, skipping inline code spans.
+/// The length of a number with thousands separators at the start of `s` (`\d{1,3}(,\d{3})+` not followed by
+/// another digit, separator or decimal part), or 0.
+fn grouped_number(s: &str) -> usize {
+    let b = s.as_bytes();
+    let lead = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=3).contains(&lead) {
+        return 0;
+    }
+    let mut end = lead;
+    let mut groups = 0;
+    while b.len() >= end + 4 && b[end] == b',' && b[end + 1..end + 4].iter().all(u8::is_ascii_digit) {
+        end += 4;
+        groups += 1;
+    }
+    let next_is_number = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    let continues = next_is_number(end)
+        || (matches!(b.get(end), Some(b',' | b'.')) && next_is_number(end + 1))
+        || b.get(end).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+    if groups == 0 || continues {
+        0
+    } else {
+        end
+    }
+}
+
+/// Dictionary forms, numbers with thousands separators and serial commas in prose, skipping inline code spans.
 fn words(text: &str, segments: &mut Vec<Segment>) {
     let pairs = dictionary::pairs();
     let lower = text.to_lowercase();
@@ -417,6 +442,23 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
             i += len;
             fixed_from = i;
             continue;
+        }
+        // A number the author wrote with thousands separators ("65,535"): the same number without them.
+        if at_word_start && bytes[i].is_ascii_digit() {
+            let len = grouped_number(&text[i..]);
+            if len > 0 {
+                push_fixed(segments, &text[fixed_from..i]);
+                let written = &text[i..i + len];
+                segments.push(Segment::Slot(Slot {
+                    kind: SlotKind::Dictionary,
+                    alternatives: vec![written.to_owned(), written.replace(',', "")],
+                    in_code: false,
+                    position: 0,
+                }));
+                i += len;
+                fixed_from = i;
+                continue;
+            }
         }
         // A serial comma: ", and " / ", or " with another comma earlier in the same sentence.
         for conj in [", and ", ", or "] {
@@ -504,6 +546,14 @@ send({{payload|blob}})\n\
         }
         // Text that is not from this section shows nothing.
         assert!(p.read(&normalize("nothing to see here")).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn numbers_with_thousands_separators_are_points_and_nothing_else_is() {
+        let p = prepare("It exceeds 65,535 bytes (72,000 in all), not 1,2 or 16.2.4 or 1,234.5 or 12,34.").unwrap();
+        let alts: Vec<&str> = p.slots().map(|s| s.alternatives[1].as_str()).collect();
+        assert_eq!(alts, vec!["65535", "72000"]);
+        assert!(p.assemble(&[1, 1]).contains("exceeds 65535 bytes (72000 in all)"));
     }
 
     #[test]

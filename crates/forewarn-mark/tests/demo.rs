@@ -1,4 +1,4 @@
-//! The demo's marked advisory (ADV-2026-0001, Details, 58 points): each demo partner's copy of the whole section,
+//! The demo's marked advisory (ADV-2026-0001, Details, 60 points): each demo partner's copy of the whole section,
 //! reflowed, lower-cased and stripped of Markdown, never names anyone but that partner, and names it in most cases
 //! (eight fixed keys, so the figure is reproducible); the author's text names no one.
 #![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
@@ -41,7 +41,7 @@ fn demo_partners_copies_of_the_marked_section_name_them_and_no_one_else() {
         cases += total;
     }
     eprintln!("named {named} of {cases} (partner, key) cases from the whole section");
-    // 58 binary points with arcsine biases: about 9 in 10 leakers are named from the whole section (259 of 296).
+    // 60 binary points with arcsine biases: about 9 in 10 leakers are named from the whole section (267 of 296).
     assert!(named * 10 >= cases * 8, "named {named} of {cases}");
 }
 
