@@ -29,6 +29,11 @@ fn cases(p: &Program) -> Vec<(Vec<String>, &'static str)> {
     let bad_policy = f("bad-policy.toml", &policy.replace("poc = \"1 day\"", "poc = \"1 fortnight\""));
     let drops_tier = f("drops-tier.toml", &policy.replace("[tiers.validate]", "[tiers.validated]"));
     let good_policy = f("good-policy.toml", policy);
+    let bad_markers = f("bad-markers.md", "+++\ntitle = \"x\"\n+++\n# Summary\nA {{SECRET-E|SECRET-F\n");
+    let leak = f("leak.txt", "some leaked text");
+    let empty = f("empty.txt", "");
+    let junk = f("junk.json", "not a receipt");
+    let vkey = forewarn_tlog::note::SignerKey::from_seed("log.example", [1; 32]).unwrap().verifier().to_text();
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
     vec![
         (s(&["partner", "add", "--name", "Hanshan AV", "--country", "XX", "--tier", "entry"]), "country code"),
@@ -132,6 +137,21 @@ fn cases(p: &Program) -> Vec<(Vec<String>, &'static str)> {
         (s(&["partner", "allow-ips", "kestrel-edr", "192.0.2.1/24"]), "host bits set"),
         (s(&["partner", "allow-ips", "kestrel-edr", "example.com"]), "not an address"),
         (s(&["partner", "token-rotate", "kestrel-edr", "--expires", "2020-01-01T00:00:00Z"]), "must be in the future"),
+        // Fingerprinting and the log.
+        (s(&["--as", "alice", "advisory", "new", &bad_markers]), "fingerprint alternatives: '{{' is not closed"),
+        (s(&["trace", "--leak", "/nonexistent"]), "cannot read"),
+        (s(&["trace", "--leak", &empty]), "is empty"),
+        (s(&["trace", "--leak", &leak, "--error", "2"]), "--error"),
+        (s(&["--as", "audrey", "trace", "--leak", &leak]), "investigator role"),
+        (s(&["advisory", "fingerprint-capacity", "ADV-2026-0009"]), "does not exist"),
+        (s(&["advisory", "fingerprint-capacity", "ADV-2026-0001", "--revision", "4"]), "has revisions 1 to 1"),
+        (s(&["log", "verify-receipt", &junk, "--key", "x"]), "--key: malformed verifier key"),
+        (s(&["log", "verify-receipt", &junk, "--key", &vkey]), "is not a receipt"),
+        (s(&["log", "verify-receipt", "/nonexistent", "--key", &vkey]), "cannot read"),
+        (s(&["--as", "audrey", "log", "verify"]), "the log has no key yet"),
+        (s(&["log", "checkpoint"]), "no checkpoint yet"),
+        (s(&["bench", "trace", "--partners", "1"]), "--partners"),
+        (s(&["bench", "log", "--batch", "0"]), "--batch"),
     ]
 }
 
