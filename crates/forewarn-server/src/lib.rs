@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod delivery;
 pub mod dto;
 mod error;
@@ -149,6 +150,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/log/key", get(log_api::key))
         .route("/log/consistency", get(log_api::consistency))
         .route("/log/tile/{*path}", get(log_api::tile))
+        .merge(console::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))

@@ -786,3 +786,37 @@ async fn two_sequencers_racing_integrate_every_event_exactly_once(db: &TestDb) {
     assert_eq!(v.entries, before + 600);
     assert!(v.checkpoints > 2, "{} checkpoints", v.checkpoints);
 }
+
+on_both!(console_sessions_expire_end_and_die_with_their_user);
+async fn console_sessions_expire_end_and_die_with_their_user(db: &TestDb) {
+    use forewarn_store::sessions;
+    let mut c = db.store.conn().await.unwrap();
+    let hash = credentials::hash_password("correct horse battery staple").unwrap();
+    let erin =
+        users::insert(&mut c, &user("erin"), "Erin", Roles::parse("auditor").unwrap(), &hash, now()).await.unwrap();
+    let t0 = now();
+    let s = sessions::create(&mut c, &erin, t0, SignedDuration::from_hours(8)).await.unwrap();
+    assert_ne!(s.token, s.csrf);
+    let live = sessions::get(&mut c, &s.token, t0).await.unwrap().unwrap();
+    assert_eq!((live.user.username.as_str(), live.csrf.as_str()), ("erin", s.csrf.as_str()));
+    assert!(sessions::get(&mut c, "not-a-token", t0).await.unwrap().is_none());
+    // The token itself is not stored.
+    let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM console_sessions WHERE token_hash = $1")
+        .bind(&s.token)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(stored, 0);
+    // Expired: refused and removed.
+    assert!(sessions::get(&mut c, &s.token, t0 + SignedDuration::from_hours(9)).await.unwrap().is_none());
+    assert!(sessions::get(&mut c, &s.token, t0).await.unwrap().is_none(), "an expired session is gone");
+    // Ended, and a disabled user's sessions.
+    let s2 = sessions::create(&mut c, &erin, t0, SignedDuration::from_hours(8)).await.unwrap();
+    sessions::end(&mut c, &s2.token).await.unwrap();
+    assert!(sessions::get(&mut c, &s2.token, t0).await.unwrap().is_none());
+    let s3 = sessions::create(&mut c, &erin, t0, SignedDuration::from_hours(8)).await.unwrap();
+    users::disable(&mut c, &user("erin"), t0).await.unwrap();
+    assert!(sessions::get(&mut c, &s3.token, t0).await.unwrap().is_none(), "a disabled user is signed out");
+}

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod common;
+mod console;
 mod crash;
 mod csaf_corpus;
 mod delivery;

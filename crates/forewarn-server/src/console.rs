@@ -1,0 +1,322 @@
+//! The web console for the security team: server-rendered HTML (askama templates, escaped by default), usable
+//! without JavaScript, under a strict Content-Security-Policy (no inline script or style). Sessions live in the
+//! database (`forewarn_store::sessions`): an HttpOnly, SameSite=Strict cookie (Secure when the public URL is https),
+//! expiring after 8 hours. Every form carries a CSRF token that must match the session's (the login form: a token
+//! bound to a cookie). Logins are rate-limited per user name and address.
+//!
+//! This is the console's first slice: sign in, the dashboard, sign out.
+
+use std::sync::OnceLock;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use forewarn_core::{PartnerStatus, SectionKind};
+use forewarn_store::sessions;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use crate::AppState;
+
+const SESSION_COOKIE: &str = "fw_session";
+const LOGIN_COOKIE: &str = "fw_login";
+const SESSION_TTL: SignedDuration = SignedDuration::from_hours(8);
+/// Sign-in attempts per user name and address per minute.
+const LOGINS_PER_MINUTE: u32 = 10;
+
+/// Every page: no script at all, styles from this origin only, never framed, forms post only here.
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(dashboard))
+        .route("/console/login", get(login_form).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/static/console.css", get(css))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn css() -> Response {
+    let mut r = include_str!("../templates/console/console.css").into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(s: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if s.program.public_url.starts_with("https://") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn html(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => {
+            let mut r = (status, body).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a console page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn redirect(to: &'static str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    r.headers_mut().insert(LOCATION, HeaderValue::from_static(to));
+    r
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console request failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log has details").into_response()
+}
+
+/// The signed-in staff user, or a redirect to the sign-in page.
+async fn session(s: &AppState, headers: &HeaderMap) -> Result<sessions::Session, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Err(redirect("/console/login")) };
+    let mut conn = s.store.conn().await.map_err(internal)?;
+    match sessions::get(&mut conn, &token, Timestamp::now()).await.map_err(internal)? {
+        Some(session) => Ok(session),
+        None => Err(redirect("/console/login")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    username: &'a str,
+    problem: Option<&'a str>,
+}
+
+fn login_page(s: &AppState, status: StatusCode, username: &str, problem: Option<&str>) -> Response {
+    let mut bytes = [0u8; 32];
+    if getrandom::fill(&mut bytes).is_err() {
+        return internal("the operating system's random number generator failed");
+    }
+    use base64::Engine;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let mut r = html(status, &LoginPage { csrf: &token, username, problem });
+    r.headers_mut().append(SET_COOKIE, set_cookie(s, LOGIN_COOKIE, &token, 3600));
+    r
+}
+
+async fn login_form(State(s): State<AppState>) -> Response {
+    login_page(&s, StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+fn limiter() -> &'static crate::limit::RateLimiter {
+    static L: OnceLock<crate::limit::RateLimiter> = OnceLock::new();
+    L.get_or_init(|| crate::limit::RateLimiter::new(LOGINS_PER_MINUTE))
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let bound = cookie(&headers, LOGIN_COOKIE);
+    if bound.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return login_page(&s, StatusCode::FORBIDDEN, &form.username, Some("The form expired; sign in again."));
+    }
+    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+    if let Err(wait) = limiter().check(&format!("{}@{client}", form.username.to_lowercase())) {
+        let problem = format!("Too many attempts; try again in {} s.", wait.as_secs().max(1));
+        return login_page(&s, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(&problem));
+    }
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let user = match forewarn_store::users::verify_login(&mut conn, &form.username, &form.password).await {
+        Ok(u) => u,
+        Err(e) => return internal(e),
+    };
+    let Some(user) = user else {
+        // The same answer for an unknown user, a disabled one and a wrong password.
+        return login_page(&s, StatusCode::UNAUTHORIZED, &form.username, Some("Wrong user name or password."));
+    };
+    let session = match sessions::create(&mut conn, &user, Timestamp::now(), SESSION_TTL).await {
+        Ok(x) => x,
+        Err(e) => return internal(e),
+    };
+    tracing::info!(user = %user.username, "console sign-in");
+    let mut r = redirect("/console");
+    r.headers_mut().append(SET_COOKIE, set_cookie(&s, SESSION_COOKIE, &session.token, SESSION_TTL.as_secs()));
+    r.headers_mut().append(SET_COOKIE, set_cookie(&s, LOGIN_COOKIE, "", 0));
+    r
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if form.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        match s.store.conn().await {
+            Ok(mut conn) => {
+                if let Err(e) = sessions::end(&mut conn, &token).await {
+                    return internal(e);
+                }
+            }
+            Err(e) => return internal(e),
+        }
+    }
+    let mut r = redirect("/console/login");
+    r.headers_mut().append(SET_COOKIE, set_cookie(&s, SESSION_COOKIE, "", 0));
+    r
+}
+
+struct AdvisoryRow {
+    id: String,
+    title: String,
+    state: String,
+    release_at: Option<String>,
+}
+
+struct UpcomingRow {
+    at: String,
+    advisory: String,
+    section: &'static str,
+    partners: usize,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct Dashboard {
+    user: String,
+    roles: String,
+    csrf: String,
+    advisories: Vec<AdvisoryRow>,
+    upcoming: Vec<UpcomingRow>,
+    suspended: Vec<(String, String)>,
+    log_size: Option<u64>,
+}
+
+async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match dashboard_page(&s, session).await {
+        Ok(page) => html(StatusCode::OK, &page),
+        Err(e) => internal(e),
+    }
+}
+
+async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dashboard, String> {
+    let now = Timestamp::now();
+    let mut conn = s.store.conn().await.map_err(|e| e.to_string())?;
+    let current = s.catalogue.get(&mut conn).await.map_err(|_| "the catalogue could not be read".to_owned())?;
+    let key = s.store.master_key().map_err(|e| e.to_string())?;
+    let mut advisories = Vec::new();
+    for a in &current.advisories {
+        let title = forewarn_store::advisories::outline(&mut conn, key, &a.id, a.current_revision)
+            .await
+            .map(|o| o.meta.title)
+            .unwrap_or_else(|_| "(cannot be opened)".into());
+        advisories.push(AdvisoryRow {
+            id: a.id.to_string(),
+            title,
+            state: format!("{:?}", a.state).to_lowercase(),
+            release_at: a.release_at.map(|t| t.to_string()),
+        });
+    }
+    drop(conn);
+    // What becomes visible to whom in the next 7 days: every partner's view of every published advisory.
+    let horizon = now + SignedDuration::from_hours(24 * 7);
+    let mut counts: std::collections::BTreeMap<(Timestamp, String, SectionKind), usize> = Default::default();
+    let published =
+        crate::delivery::published(&s.store, &s.content, &current).await.map_err(|_| "published".to_owned())?;
+    for p in &published {
+        for (partner, _) in current.partners.values() {
+            let v = forewarn_policy::view(&current.policy, partner, &p.facts(), now);
+            for d in &v.decisions {
+                if let Some(t) = d.visibility.time() {
+                    if t > now && t <= horizon {
+                        *counts.entry((t, p.advisory.id.to_string(), d.section)).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    let upcoming = counts
+        .into_iter()
+        .map(|((t, advisory, section), partners)| UpcomingRow {
+            at: t.to_string(),
+            advisory,
+            section: section.as_str(),
+            partners,
+        })
+        .collect();
+    let mut suspended: Vec<(String, String)> = current
+        .partners
+        .values()
+        .filter(|(p, _)| p.status == PartnerStatus::Suspended)
+        .map(|(p, _)| (p.name.clone(), p.status_changed_at.to_string()))
+        .collect();
+    suspended.sort_by(|a, b| b.1.cmp(&a.1));
+    let log_size = forewarn_store::log::latest_checkpoint(&mut *s.store.conn().await.map_err(|e| e.to_string())?)
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|(size, _)| size);
+    Ok(Dashboard {
+        user: session.user.username.to_string(),
+        roles: session.user.roles.to_string(),
+        csrf: session.csrf,
+        advisories,
+        upcoming,
+        suspended,
+        log_size,
+    })
+}
