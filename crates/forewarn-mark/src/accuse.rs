@@ -60,28 +60,8 @@ pub fn innocent_bound(observed: &[Observed], s: f64) -> f64 {
                 })
                 .sum::<f64>()
     };
-    // The exponent is convex in λ: golden-section search on [0, 20].
-    let (mut a, mut b) = (0.0f64, 20.0f64);
-    let g = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
-    let (mut fc, mut fd) = (log_bound(c), log_bound(d));
-    // 60 steps narrow [0, 20] to ~1e-11: far below what changes the bound.
-    for _ in 0..60 {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = log_bound(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = log_bound(d);
-        }
-    }
-    log_bound((a + b) / 2.0).min(0.0).exp()
+    // The exponent is convex in λ.
+    minimise(log_bound, 20.0).min(0.0).exp()
 }
 
 /// The probability that an innocent partner agrees with the leak at this position.
@@ -119,13 +99,14 @@ pub fn match_bound(observed: &[Observed], s: f64) -> f64 {
     minimise(log_bound, 200.0).min(0.0).exp()
 }
 
-/// Golden-section minimum of a convex function on [0, hi].
+/// Golden-section minimum of a convex function on [0, hi] (60 steps narrow [0, 200] to ~1e-10: far below what changes
+/// a bound).
 fn minimise(f: impl Fn(f64) -> f64, hi: f64) -> f64 {
     let (mut a, mut b) = (0.0f64, hi);
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
     let (mut fc, mut fd) = (f(c), f(d));
-    for _ in 0..80 {
+    for _ in 0..60 {
         if fc < fd {
             b = d;
             d = c;
@@ -141,6 +122,33 @@ fn minimise(f: impl Fn(f64) -> f64, hi: f64) -> f64 {
         }
     }
     f((a + b) / 2.0).min(f(0.0))
+}
+
+/// The highest symmetric Tardos score possible on these observations (every term at its larger value).
+pub fn max_score(observed: &[Observed]) -> f64 {
+    observed.iter().map(|o| term(o).0).sum()
+}
+
+/// The highest matching score possible on these observations (agreement everywhere).
+pub fn max_match_score(observed: &[Observed]) -> f64 {
+    observed.iter().map(|o| -agree_probability(o).ln()).sum()
+}
+
+/// The lowest score in [0, max] whose `bound` is within `allowed` (bounds fall as scores grow), if any is.
+pub fn threshold(bound: impl Fn(f64) -> f64, max: f64, allowed: f64) -> Option<f64> {
+    if max <= 0.0 || bound(max) > allowed {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0, max);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if bound(mid) <= allowed {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
 }
 
 /// Both tests at once: a partner is accused when either bound is within half the allowed error (a union bound,

@@ -4,7 +4,9 @@
 //! Biases and symbols are drawn from a seeded generator with the same distributions as [`crate::code`] (arcsine
 //! biases with the same cutoff; symbols 1 with probability p): the code's statistics, without HMACs.
 
-use crate::accuse::{combined_bound, innocent_bound, match_bound, match_score, score, Observed};
+use crate::accuse::{
+    combined_bound, innocent_bound, match_bound, match_score, max_match_score, max_score, score, threshold, Observed,
+};
 
 /// xorshift64*: a small seeded generator for simulations (not for keys).
 #[derive(Debug, Clone)]
@@ -138,13 +140,10 @@ pub fn innocents(partners: usize, error: f64, positions: usize, leaks: usize, se
         let observed: Vec<Observed> = p.iter().zip(&y).map(|(b, s)| Observed { symbol: *s, bias: *b }).collect();
         // The lowest accused score of each test for this leak (each bound falls as its score grows).
         let half = error / partners as f64 / 2.0;
-        let tardos_max: f64 = observed
-            .iter()
-            .map(|o| if o.symbol == 1 { ((1.0 - o.bias) / o.bias).sqrt() } else { (o.bias / (1.0 - o.bias)).sqrt() })
-            .sum();
-        let match_max: f64 = observed.iter().map(|o| -(if o.symbol == 1 { o.bias } else { 1.0 - o.bias }).ln()).sum();
-        let tardos_threshold = threshold(|s| innocent_bound(&observed, s), tardos_max, half);
-        let match_threshold = threshold(|s| match_bound(&observed, s), match_max, half);
+        let never = f64::INFINITY;
+        let tardos_threshold = threshold(|s| innocent_bound(&observed, s), max_score(&observed), half).unwrap_or(never);
+        let match_threshold =
+            threshold(|s| match_bound(&observed, s), max_match_score(&observed), half).unwrap_or(never);
         for _ in 1..partners {
             let x = codeword(&mut rng, &p);
             trials += 1;
@@ -154,23 +153,6 @@ pub fn innocents(partners: usize, error: f64, positions: usize, leaks: usize, se
         }
     }
     (trials, accused_innocents)
-}
-
-/// The lowest score in [0, max] whose bound is within `allowed` (infinity when none is).
-fn threshold(bound: impl Fn(f64) -> f64, max: f64, allowed: f64) -> f64 {
-    if bound(max) > allowed {
-        return f64::INFINITY;
-    }
-    let (mut lo, mut hi) = (0.0, max);
-    for _ in 0..50 {
-        let mid = (lo + hi) / 2.0;
-        if bound(mid) <= allowed {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    hi
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::accuse::{combined_bound, innocent_bound, match_bound, match_score, score, Observed};
+use crate::accuse::{
+    combined_bound, innocent_bound, match_bound, match_score, max_match_score, max_score, score,
+    threshold as threshold_for, Observed,
+};
 use crate::code::{Key, Section};
 use crate::prepare::normalize;
 use crate::Marked;
@@ -151,11 +154,7 @@ pub fn trace(
     // Two tests, each at half the allowed error (a union bound): symmetric Tardos for coalitions, matching for a
     // single leaker's verbatim excerpt.
     let half = per_partner_error / 2.0;
-    let tardos_max: f64 = observed
-        .iter()
-        .map(|o| if o.symbol == 1 { ((1.0 - o.bias) / o.bias).sqrt() } else { (o.bias / (1.0 - o.bias)).sqrt() })
-        .sum();
-    let match_max: f64 = observed.iter().map(|o| -(if o.symbol == 1 { o.bias } else { 1.0 - o.bias }).ln()).sum();
+    let (tardos_max, match_max) = (max_score(&observed), max_match_score(&observed));
     let threshold = threshold_for(|s| innocent_bound(&observed, s), tardos_max, half);
     let match_threshold = threshold_for(|s| match_bound(&observed, s), match_max, half);
     // Score every partner: its symbols in each matched section, from the key.
@@ -198,21 +197,4 @@ pub fn trace(
         .collect();
     suspects.sort_by(|a, b| a.bound.total_cmp(&b.bound).then(b.score.total_cmp(&a.score)));
     Report { sources, observed: observed.len(), per_partner_error, threshold, match_threshold, suspects }
-}
-
-/// The lowest score in [0, max] whose bound is within `allowed` (bounds fall as scores grow), if any.
-fn threshold_for(bound: impl Fn(f64) -> f64, max: f64, allowed: f64) -> Option<f64> {
-    if max <= 0.0 || bound(max) > allowed {
-        return None;
-    }
-    let (mut lo, mut hi) = (0.0, max);
-    for _ in 0..60 {
-        let mid = (lo + hi) / 2.0;
-        if bound(mid) <= allowed {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Some(hi)
 }
