@@ -412,8 +412,9 @@ pub async fn get_bundle(
     let bytes = serve(s, &caller, |current, partner, now| async move {
         let (current, partner) = (&current, &partner);
         let (publisher, signer) = (&s.program.publisher, &s.program.signing_key);
-        // 404 comes before 409: whether the advisory exists for the caller is decided first.
-        copy_for(&s.store, &s.content, &s.program.fingerprint_key, current, partner, id, now)
+        // 404 comes before 409: whether the advisory exists for the caller is decided first (by its view alone;
+        // the copy is rendered once, below).
+        crate::delivery::listed_one(&s.store, &s.content, current, partner, |a| a == id, now)
             .await?
             .ok_or(ApiError::NotFound)?;
         let armored = forewarn_store::partners::openpgp_key(&mut *s.store.conn().await?, &partner.id).await?;

@@ -1361,27 +1361,7 @@ pub enum BenchCommand {
     },
     /// Fingerprinting: simulated detection rates for single leakers and coalitions, false accusations over many
     /// innocent trials, and the time to trace a 2 KB excerpt against PARTNERS partners and 100 advisories.
-    Trace {
-        #[arg(long, default_value_t = 10_000)]
-        partners: usize,
-        #[arg(long, default_value_t = 1e-6)]
-        error: f64,
-        /// Fingerprint positions per sentence of prose (the density the authors' alternatives give).
-        #[arg(long, default_value_t = 4)]
-        points_per_sentence: usize,
-        /// Fingerprint positions per line of PoC code.
-        #[arg(long, default_value_t = 2)]
-        points_per_line: usize,
-        /// Fingerprint positions in one full advisory.
-        #[arg(long, default_value_t = 400)]
-        positions_per_advisory: usize,
-        /// Trials per cell of the detection tables.
-        #[arg(long, default_value_t = 100)]
-        trials: usize,
-        /// Innocent trials (at least 1,000,000 for the figure).
-        #[arg(long, default_value_t = 1_000_000)]
-        innocent_trials: u64,
-    },
+    Trace(crate::trace_cmd::BenchTrace),
     /// The transparency log: append `count` events in transactions of `batch` while the sequencer integrates them
     /// (durable appends per second, end to end), then make and verify inclusion proofs from the stored tiles.
     Log {
@@ -1510,30 +1490,7 @@ pub async fn bench(g: &Globals, command: BenchCommand) -> CliResult {
             return crate::demo::seed_bench(g, partners, advisories).await;
         }
         BenchCommand::Writes { count } => count,
-        BenchCommand::Trace {
-            partners,
-            error,
-            points_per_sentence,
-            points_per_line,
-            positions_per_advisory,
-            trials,
-            innocent_trials,
-        } => {
-            if partners < 2 || !(error > 0.0 && error < 1.0) || trials == 0 || positions_per_advisory == 0 {
-                return Err(CliError::user(
-                    "--partners must be at least 2, --error in (0, 1), --trials and positions positive",
-                ));
-            }
-            return crate::trace_cmd::bench(crate::trace_cmd::BenchParams {
-                partners,
-                error,
-                points_per_sentence,
-                points_per_line,
-                positions_per_advisory,
-                trials,
-                innocent_trials,
-            });
-        }
+        BenchCommand::Trace(args) => return crate::trace_cmd::bench(args),
         BenchCommand::Log { count, batch } => {
             if count == 0 || batch == 0 || batch > 100_000 {
                 return Err(CliError::user("--count must be at least 1 and --batch 1-100000"));

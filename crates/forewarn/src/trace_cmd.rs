@@ -125,21 +125,33 @@ pub async fn trace(g: &Globals, args: TraceArgs) -> CliResult {
     Ok(())
 }
 
-/// Parameters of `forewarn bench trace`.
-#[derive(Debug)]
-pub struct BenchParams {
-    pub partners: usize,
-    pub error: f64,
-    pub points_per_sentence: usize,
-    pub points_per_line: usize,
-    pub positions_per_advisory: usize,
-    pub trials: usize,
-    pub innocent_trials: u64,
+/// `forewarn bench trace`.
+#[derive(Debug, Args)]
+pub struct BenchTrace {
+    #[arg(long, default_value_t = 10_000)]
+    partners: usize,
+    #[arg(long, default_value_t = DEFAULT_ERROR)]
+    error: f64,
+    /// Fingerprint positions per sentence of prose (the density the authors' alternatives give).
+    #[arg(long, default_value_t = 4)]
+    points_per_sentence: usize,
+    /// Fingerprint positions per line of PoC code.
+    #[arg(long, default_value_t = 2)]
+    points_per_line: usize,
+    /// Fingerprint positions in one full advisory.
+    #[arg(long, default_value_t = 400)]
+    positions_per_advisory: usize,
+    /// Trials per cell of the detection tables.
+    #[arg(long, default_value_t = 100)]
+    trials: usize,
+    /// Innocent trials (at least 1,000,000 for the issue's figure).
+    #[arg(long, default_value_t = 1_000_000)]
+    innocent_trials: u64,
 }
 
-pub fn bench(b: BenchParams) -> CliResult {
+pub fn bench(b: BenchTrace) -> CliResult {
     use forewarn_mark::simulate::{collusion, innocents, single_leaker, Strategy};
-    let BenchParams {
+    let BenchTrace {
         partners,
         error,
         points_per_sentence,
@@ -148,6 +160,11 @@ pub fn bench(b: BenchParams) -> CliResult {
         trials,
         innocent_trials,
     } = b;
+    if partners < 2 || !(error > 0.0 && error < 1.0) || trials == 0 || positions_per_advisory == 0 {
+        return Err(CliError::user(
+            "--partners must be at least 2, --error in (0, 1), --trials and positions positive",
+        ));
+    }
     println!(
         "{partners} partners, program-wide error {error:e}; {points_per_sentence} positions per sentence, {points_per_line} per \
          code line, {positions_per_advisory} per advisory; {trials} trials per cell.\n"
