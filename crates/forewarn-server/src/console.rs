@@ -123,12 +123,10 @@ struct LoginPage<'a> {
 }
 
 fn login_page(s: &AppState, status: StatusCode, username: &str, problem: Option<&str>) -> Response {
-    let mut bytes = [0u8; 32];
-    if getrandom::fill(&mut bytes).is_err() {
-        return internal("the operating system's random number generator failed");
-    }
-    use base64::Engine;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let token = match sessions::random_token() {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
     let mut r = html(status, &LoginPage { csrf: &token, username, problem });
     r.headers_mut().append(SET_COOKIE, set_cookie(s, LOGIN_COOKIE, &token, 3600));
     r

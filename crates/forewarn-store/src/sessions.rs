@@ -30,7 +30,8 @@ fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random() -> Result<String> {
+/// 256 random bits, base64url: for session, CSRF and sign-in form tokens.
+pub fn random_token() -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(crate::crypto::random_bytes::<32>()?))
 }
 
@@ -41,7 +42,7 @@ pub async fn create(
     now: Timestamp,
     ttl: SignedDuration,
 ) -> Result<NewSession> {
-    let (token, csrf) = (random()?, random()?);
+    let (token, csrf) = (random_token()?, random_token()?);
     sqlx::query(
         "INSERT INTO console_sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
