@@ -3,23 +3,27 @@
 //! symbols are independent of the leak given the biases — scores at least as high: a Chernoff bound on a sum of
 //! independent two-valued terms, minimised over its parameter (Furon & Desoubeaux 2014).
 
-/// One observed position: the symbol read in the leak and the position's bias.
+/// One observed position: the symbol read in the leak, and the probability that a partner holds that symbol there
+/// (from the position's secret law) — all the scores need, binary or q-ary.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observed {
     pub symbol: u8,
-    pub bias: f64,
+    pub prior: f64,
+}
+
+impl Observed {
+    /// The observation of `symbol` at a position with this law.
+    pub fn of(symbol: u8, law: &[f64]) -> Self {
+        Self { symbol, prior: law.get(usize::from(symbol)).copied().unwrap_or(0.5) }
+    }
 }
 
 /// The two values a term can take (for holding the leak's symbol, and for not), and the probability of the first
-/// for an innocent partner.
+/// for an innocent partner: `+sqrt((1-p)/p)` and `-sqrt(p/(1-p))` with `p` the prior of the leak's symbol (the
+/// symmetric score for any alphabet; for binary positions the familiar two cases).
 fn term(o: &Observed) -> (f64, f64, f64) {
-    let p = o.bias;
-    let (a, b) = (((1.0 - p) / p).sqrt(), (p / (1.0 - p)).sqrt());
-    if o.symbol == 1 {
-        (a, -b, p)
-    } else {
-        (b, -a, 1.0 - p)
-    }
+    let p = o.prior;
+    (((1.0 - p) / p).sqrt(), -(p / (1.0 - p)).sqrt(), p)
 }
 
 /// The partner's score: the sum over observed positions of its term.
@@ -66,11 +70,7 @@ pub fn innocent_bound(observed: &[Observed], s: f64) -> f64 {
 
 /// The probability that an innocent partner agrees with the leak at this position.
 fn agree_probability(o: &Observed) -> f64 {
-    if o.symbol == 1 {
-        o.bias
-    } else {
-        1.0 - o.bias
-    }
+    o.prior
 }
 
 /// The matching score: the sum, over positions where the partner agrees with the leak, of -ln P(an innocent
@@ -199,7 +199,10 @@ mod tests {
     #[test]
     fn the_bound_is_an_upper_bound_and_tightens_with_evidence() {
         let observed: Vec<Observed> = (0..40)
-            .map(|i| Observed { symbol: (i % 3 == 0) as u8, bias: 0.2 + 0.6 * ((i * 37 % 100) as f64 / 100.0) })
+            .map(|i| {
+                let p = 0.2 + 0.6 * ((i * 37 % 100) as f64 / 100.0);
+                Observed::of((i % 3 == 0) as u8, &[1.0 - p, p])
+            })
             .collect();
         // Exact tail of an innocent's score by enumeration is out of reach for 40 terms; compare with a Monte Carlo
         // estimate from a deterministic generator instead.
@@ -214,7 +217,8 @@ mod tests {
         let trials = 200_000;
         let scores: Vec<f64> = (0..trials)
             .map(|_| {
-                let x: Vec<u8> = observed.iter().map(|o| u8::from(uniform() < o.bias)).collect();
+                let x: Vec<u8> =
+                    observed.iter().map(|o| if uniform() < o.prior { o.symbol } else { 1 - o.symbol }).collect();
                 score(&observed, &x)
             })
             .collect();
@@ -239,7 +243,7 @@ mod match_tests {
     #[test]
     fn the_matching_bound_is_exact_when_everything_agrees_and_an_upper_bound_otherwise() {
         let observed: Vec<Observed> =
-            (0..30).map(|i| Observed { symbol: (i % 2) as u8, bias: 0.3 + 0.01 * i as f64 }).collect();
+            (0..30).map(|i| Observed { symbol: (i % 3) as u8, prior: 0.3 + 0.01 * i as f64 }).collect();
         let exact: f64 = observed.iter().map(agree_probability).product();
         let all: Vec<u8> = observed.iter().map(|o| o.symbol).collect();
         let b = match_bound(&observed, match_score(&observed, &all));
@@ -250,7 +254,7 @@ mod match_tests {
         let trials = 100_000;
         let hits = (0..trials)
             .filter(|_| {
-                let x: Vec<u8> = observed.iter().map(|o| u8::from(rng.uniform() < o.bias)).collect();
+                let x: Vec<u8> = observed.iter().map(|o| if rng.uniform() < o.prior { o.symbol } else { 7 }).collect();
                 match_score(&observed, &x) >= s
             })
             .count();

@@ -4,8 +4,9 @@
 use crate::accuse::{innocent_bound, Observed};
 use crate::prepare::{Prepared, Segment, SlotKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Capacity {
+    /// Positions by kind (linked author's markers count once).
     pub authored: usize,
     pub dictionary: usize,
     pub serial_comma: usize,
@@ -15,41 +16,48 @@ pub struct Capacity {
     pub prose_slots: usize,
     pub code_lines: usize,
     pub code_slots: usize,
+    /// Raw capacity: the sum of log2(q) over positions.
+    pub prose_bits: f64,
+    pub code_bits: f64,
+    /// What a lone leaker's symbols there tell, on average (see [`crate::code::nats_per_position`]).
+    pub prose_nats: f64,
+    pub code_nats: f64,
 }
 
 impl Capacity {
+    /// Positions (variation points).
     pub fn slots(&self) -> usize {
         self.authored + self.dictionary + self.serial_comma + self.list_order
     }
 
-    /// Binary positions per 100 words of prose.
+    /// Bits of codeword per 100 words of prose.
     pub fn per_100_words(&self) -> f64 {
         if self.prose_words == 0 {
             0.0
         } else {
-            self.prose_slots as f64 * 100.0 / self.prose_words as f64
+            self.prose_bits * 100.0 / self.prose_words as f64
         }
     }
 
-    /// Binary positions per 100 lines of code.
+    /// Bits of codeword per 100 lines of code.
     pub fn per_100_lines(&self) -> f64 {
         if self.code_lines == 0 {
             0.0
         } else {
-            self.code_slots as f64 * 100.0 / self.code_lines as f64
+            self.code_bits * 100.0 / self.code_lines as f64
         }
     }
 
-    /// Sentences of prose a verbatim excerpt needs to hold `positions` positions, if the prose has any.
-    pub fn sentences_for(&self, positions: usize) -> Option<usize> {
-        (self.prose_slots > 0 && self.prose_sentences > 0)
-            .then(|| (positions as f64 * self.prose_sentences as f64 / self.prose_slots as f64).ceil() as usize)
+    /// Sentences of prose a verbatim excerpt needs to carry `nats` of evidence, if the prose has any points.
+    pub fn sentences_for(&self, nats: f64) -> Option<usize> {
+        (self.prose_nats > 0.0 && self.prose_sentences > 0)
+            .then(|| (nats * self.prose_sentences as f64 / self.prose_nats).ceil() as usize)
     }
 
-    /// Lines of code a verbatim excerpt needs to hold `positions` positions, if the code has any.
-    pub fn lines_for(&self, positions: usize) -> Option<usize> {
-        (self.code_slots > 0 && self.code_lines > 0)
-            .then(|| (positions as f64 * self.code_lines as f64 / self.code_slots as f64).ceil() as usize)
+    /// Lines of code a verbatim excerpt needs to carry `nats` of evidence, if the code has any points.
+    pub fn lines_for(&self, nats: f64) -> Option<usize> {
+        (self.code_nats > 0.0 && self.code_lines > 0)
+            .then(|| (nats * self.code_lines as f64 / self.code_nats).ceil() as usize)
     }
 }
 
@@ -72,10 +80,16 @@ pub fn capacity(p: &Prepared) -> Capacity {
                     SlotKind::SerialComma => c.serial_comma += 1,
                     SlotKind::ListOrder => c.list_order += 1,
                 }
+                let q = s.alternatives.len().clamp(2, crate::code::MAX_ALPHABET);
+                let (bits, nats) = ((q as f64).log2(), crate::code::nats_per_position(q));
                 if s.in_code {
                     c.code_slots += 1;
+                    c.code_bits += bits;
+                    c.code_nats += nats;
                 } else {
                     c.prose_slots += 1;
+                    c.prose_bits += bits;
+                    c.prose_nats += nats;
                 }
                 s.alternatives[0].as_str()
             }
@@ -111,22 +125,18 @@ pub fn positions_needed_unbiased(partners: usize, error: f64) -> usize {
     let allowed = error / partners.max(1) as f64;
     (1..=4096)
         .find(|k| {
-            let observed = vec![Observed { symbol: 1, bias: 0.5 }; *k];
+            let observed = vec![Observed { symbol: 1, prior: 0.5 }; *k];
             innocent_bound(&observed, *k as f64) <= allowed
         })
         .unwrap_or(4096)
 }
 
-/// Mean information per observed position against an innocent, in nats, under the code's arcsine biases: the mean
-/// binary entropy ln 4 - 1 ≈ 0.386 (unbiased positions would give ln 2 ≈ 0.693).
-pub const NATS_PER_POSITION: f64 = 0.386;
-
-/// Observed positions a single leaker's verbatim excerpt needs, typically, to be named among `partners` at
-/// program-wide error `error`: the matching test gets half the error, and each position brings on average
-/// [`NATS_PER_POSITION`]. `forewarn bench trace` measures how often a given length succeeds.
-pub fn positions_needed(partners: usize, error: f64) -> usize {
-    let allowed = error / partners.max(1) as f64 / 2.0;
-    (-allowed.ln() / NATS_PER_POSITION).ceil() as usize
+/// The evidence, in nats, a single leaker's verbatim excerpt needs, typically, to be named among `partners` at
+/// program-wide error `error`: the matching test gets half the error, and an excerpt brings on average the
+/// [`crate::code::nats_per_position`] of each position it shows. `forewarn bench trace` measures how often a given
+/// length succeeds.
+pub fn nats_needed(partners: usize, error: f64) -> f64 {
+    -(error / partners.max(1) as f64 / 2.0).ln()
 }
 
 #[cfg(test)]
@@ -143,13 +153,20 @@ mod tests {
         assert_eq!((c.authored, c.dictionary, c.serial_comma, c.list_order), (2, 3, 0, 0));
         assert_eq!((c.prose_slots, c.code_slots, c.code_lines), (4, 1, 2));
         assert_eq!(c.prose_sentences, 2);
-        assert_eq!(c.sentences_for(8), Some(4));
-        assert_eq!(c.lines_for(3), Some(6));
+        // Four binary points in two sentences: 4 bits in 10 words; 0.386 nats each.
+        assert!((c.per_100_words() - 40.0).abs() < 1e-9, "{}", c.per_100_words());
+        assert_eq!(c.sentences_for(4.0 * 0.386 * 4.0), Some(8));
+        assert_eq!(c.lines_for(3.0 * 0.386), Some(6));
+        // A four-way marker counts two bits and 0.886 nats.
+        let q = capacity(&crate::prepare::prepare("It {{is in|lies in|sits in|resides in}} a long library.").unwrap());
+        assert_eq!((q.prose_slots, q.prose_bits), (1, 2.0));
+        assert!((q.prose_nats - 0.886).abs() < 1e-3);
         // 37 partners at 1e-6: 2^-k <= 2.7e-8 needs k = 26; 10,000 partners: k = 34 (as the references say).
         assert_eq!(positions_needed_unbiased(37, 1e-6), 26);
         assert_eq!(positions_needed_unbiased(10_000, 1e-6), 34);
-        // With the code's biases and half the error: ln(2e10) / 0.386 ≈ 62 for 10,000 partners.
-        assert_eq!(positions_needed(10_000, 1e-6), 62);
-        assert_eq!(positions_needed(37, 1e-6), 47);
+        // With half the error to the matching test: ln(2e10) ≈ 23.7 nats for 10,000 partners (62 binary positions of
+        // the code, 27 four-way ones); 18.1 for 37.
+        assert!((nats_needed(10_000, 1e-6) - 23.72).abs() < 0.01);
+        assert!((nats_needed(37, 1e-6) - 18.12).abs() < 0.01);
     }
 }

@@ -7,7 +7,7 @@
 //! - [`prepare`]: a section cut once per revision into fixed text and variation slots; a copy is assembled by
 //!   choosing one alternative per slot.
 //! - [`code`]: the codeword of each (revision, partner), from a secret key with a keyed PRF (HMAC-SHA256): a
-//!   symmetric binary Tardos code with secret per-position biases. No codeword table exists.
+//!   symmetric Tardos code, binary or q-ary per position, with secret per-position laws. No codeword table exists.
 //! - [`accuse`]: symmetric Tardos scores over observed positions, and for each partner a Chernoff upper bound on the
 //!   probability that an innocent partner scores as high.
 //!
@@ -26,14 +26,15 @@ pub mod trace;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Marked {
     pub prepared: prepare::Prepared,
-    pub biases: Vec<f64>,
+    /// Each position's secret law (the probability of each symbol).
+    pub biases: Vec<Vec<f64>>,
 }
 
 impl Marked {
     /// Prepares `text` (its markers must parse) as section `section` of a revision.
     pub fn new(key: &code::Key, section: &code::Section<'_>, text: &str) -> Result<Self, syntax::SyntaxError> {
         let prepared = prepare::prepare(text)?;
-        let biases = code::biases(key, section, prepared.slot_count());
+        let biases = code::biases(key, section, &prepared.alphabets());
         Ok(Self { prepared, biases })
     }
 

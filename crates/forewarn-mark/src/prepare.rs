@@ -6,11 +6,13 @@
 //! - the author's markers (`{{a|b}}`, in prose and in code — the only kind inside code blocks);
 //! - the dictionary of exact equivalents, in prose outside inline code;
 //! - a serial comma the author wrote (", and" / ", or" closing a list of three or more): a copy keeps it or not;
-//! - bullet lists (every line `- ` or `* `): a copy keeps the first two items in order or swaps them.
+//! - bullet lists (every line `- ` or `* `): a copy orders the first three items one of six ways (two items: either
+//!   way); the rest stay in place.
 //!
-//! Binary code: a slot's symbol 0 is its first alternative (the author's text), 1 its second. Author's markers with
-//! the same alternatives share one position — an identifier marked `{{parts|segments}}` everywhere it appears is
-//! renamed consistently in each copy — so a section's positions can be fewer than its slots.
+//! A slot with q alternatives carries a q-ary symbol: symbol 0 is its first alternative (the author's text), symbol
+//! `s` its alternative `s`. Author's markers with the same alternatives share one position — an identifier marked
+//! `{{parts|segments}}` everywhere it appears is renamed consistently in each copy — so a section's positions can be
+//! fewer than its slots.
 
 use crate::dictionary;
 use crate::syntax::{self, Piece, SyntaxError};
@@ -27,7 +29,7 @@ pub enum SlotKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub kind: SlotKind,
-    /// At least two; symbol `s` selects `alternatives[min(s, len - 1)]`.
+    /// Two to [`crate::code::MAX_ALPHABET`]; symbol `s` selects `alternatives[min(s, len - 1)]`.
     pub alternatives: Vec<String>,
     /// Inside a fenced code block.
     pub in_code: bool,
@@ -56,6 +58,17 @@ impl Prepared {
     /// Codeword positions: the length of a partner's codeword for this section.
     pub fn slot_count(&self) -> usize {
         self.positions
+    }
+
+    /// The number of symbols of each position: its slots' alternatives.
+    pub fn alphabets(&self) -> Vec<usize> {
+        let mut out = vec![2; self.positions];
+        for slot in self.slots() {
+            if let Some(q) = out.get_mut(slot.position) {
+                *q = slot.alternatives.len().clamp(2, crate::code::MAX_ALPHABET);
+            }
+        }
+        out
     }
 
     /// The copy carrying `symbols` (one per position; missing ones are 0).
@@ -133,12 +146,15 @@ fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str) -> Option<u8> {
         if l.trim().is_empty() && r.trim().is_empty() {
             continue;
         }
-        let found: Vec<bool> =
-            slot.alternatives.iter().take(2).map(|a| leak.contains(&normalize(&format!("{l}{a}{r}")))).collect();
-        match found.as_slice() {
-            [true, false] => return Some(0),
-            [false, true] => return Some(1),
-            [true, true] => return None,
+        let mut found = slot
+            .alternatives
+            .iter()
+            .take(crate::code::MAX_ALPHABET)
+            .enumerate()
+            .filter(|(_, a)| leak.contains(&normalize(&format!("{l}{a}{r}"))));
+        match (found.next(), found.next()) {
+            (Some((s, _)), None) => return Some(s as u8),
+            (Some(_), Some(_)) => return None,
             _ => {}
         }
     }
@@ -149,11 +165,21 @@ fn list_items(block: &str) -> Vec<&str> {
     block.lines().map(|l| l.trim_start().get(2..).unwrap_or("").trim()).collect()
 }
 
+/// The orders a list's first items take: the author's first, then the swap of the first two (two items have only
+/// these), then the other orders of three.
+const ORDERS: [[usize; 3]; 6] = [[0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0], [2, 1, 0]];
+
+/// Which order of the list's first items the leak shows: all of them must be found.
 fn read_list(slot: &Slot, leak: &str) -> Option<u8> {
     let items = list_items(&slot.alternatives[0]);
-    let (a, b) = (normalize(items.first()?), normalize(items.get(1)?));
-    let (pa, pb) = (leak.find(&a)?, leak.find(&b)?);
-    Some(u8::from(pb < pa))
+    let k = if slot.alternatives.len() > 2 { 3 } else { 2 };
+    let mut at = Vec::with_capacity(k);
+    for item in items.iter().take(k) {
+        at.push((leak.find(&normalize(item))?, at.len()));
+    }
+    at.sort_unstable();
+    let seen: Vec<usize> = at.iter().map(|(_, i)| *i).collect();
+    ORDERS.iter().take(slot.alternatives.len()).position(|o| o[..k] == seen[..]).map(|s| s as u8)
 }
 
 /// Undoes the wrappings a leak arrives in: JSON string escapes (a CSAF document's notes), HTML tags and the common
@@ -310,19 +336,30 @@ fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
         if marker.is_some() && j - i >= 2 {
             let block: String = lines[i..j].concat();
             let items = list_items(&block);
-            if items[0] != items[1] && !items[0].is_empty() && !items[1].is_empty() {
+            // Items that are empty, repeated or inside one another cannot be told apart in a leak.
+            let k = (j - i).min(3);
+            let distinct = (0..k).all(|a| {
+                !items[a].is_empty() && (0..k).all(|b| a == b || !normalize(items[b]).contains(&normalize(items[a])))
+            });
+            if distinct {
                 words(&std::mem::take(&mut text), segments);
-                let mut swapped: Vec<&str> = lines[i..j].to_vec();
-                swapped.swap(0, 1);
-                // Keep the block's last line ending as it was.
-                let mut alt = swapped.concat();
-                if block.ends_with('\n') != alt.ends_with('\n') {
-                    alt = alt.trim_end_matches('\n').to_owned();
-                    alt.push('\n');
-                }
+                let orders = if k == 3 { &ORDERS[..] } else { &ORDERS[..2] };
+                let alternatives = orders
+                    .iter()
+                    .map(|o| {
+                        // Every line ends with its newline while reordered; the block's last line ending is kept.
+                        let order = o[..k].iter().map(|x| lines[i + x]).chain(lines[i + k..j].iter().copied());
+                        let mut alt: String =
+                            order.map(|l| format!("{}\n", l.strip_suffix('\n').unwrap_or(l))).collect();
+                        if !block.ends_with('\n') {
+                            alt.pop();
+                        }
+                        alt
+                    })
+                    .collect();
                 segments.push(Segment::Slot(Slot {
                     kind: SlotKind::ListOrder,
-                    alternatives: vec![block, alt],
+                    alternatives,
                     in_code: false,
                     position: 0,
                 }));
@@ -546,6 +583,30 @@ send({{payload|blob}})\n\
         }
         // Text that is not from this section shows nothing.
         assert!(p.read(&normalize("nothing to see here")).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn every_symbol_of_a_q_ary_position_reads_back() {
+        let p = prepare(
+            "The flaw {{is in|lies in|sits in|resides in}} the parser.\n\n- alpha item\n- beta item\n- gamma item\n- delta item",
+        )
+        .unwrap();
+        assert_eq!(p.alphabets(), vec![4, 6]);
+        let mut copies = std::collections::HashSet::new();
+        for a in 0..4u8 {
+            for b in 0..6u8 {
+                let copy = p.assemble(&[a, b]);
+                assert_eq!(p.read(&normalize(&copy)), vec![Some(a), Some(b)], "{copy}");
+                // The fourth item keeps its place, and the block its missing final newline.
+                assert!(copy.ends_with("\n- delta item"), "{copy}");
+                assert_eq!(copy.matches("item").count(), 4, "{copy}");
+                copies.insert(copy);
+            }
+        }
+        assert_eq!(copies.len(), 24, "every copy differs");
+        // Two items: two orders. Items inside one another cannot be told apart: no point.
+        assert_eq!(prepare("- one\n- two\n").unwrap().alphabets(), vec![2]);
+        assert_eq!(prepare("- scan\n- scan mail\n").unwrap().slot_count(), 0);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! carries exactly one of the alternatives, and that they are interchangeable in meaning — the author's promise.
 //! `\{`, `\}`, `\|` and `\\` stand for the characters themselves, so code that needs a literal `{{` writes `\{\{`.
 //!
-//! A section that opens `{{` without closing it, holds an empty alternative, offers only one, or nests markers is
-//! refused when it is saved, with the line where the problem starts.
+//! A section that opens `{{` without closing it, holds an empty alternative, offers only one or more than eight,
+//! repeats one, or nests markers is refused when it is saved, with the line where the problem starts.
 
 /// A piece of a section as written: text, or a set of alternatives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,10 @@ pub enum SyntaxError {
     Single { line: usize },
     #[error("line {line}: alternatives cannot be nested")]
     Nested { line: usize },
+    #[error("line {line}: more than {max} alternatives; a position carries at most {max}", max = crate::code::MAX_ALPHABET)]
+    TooMany { line: usize },
+    #[error("line {line}: two alternatives are the same; each must differ from the others")]
+    Repeated { line: usize },
 }
 
 impl SyntaxError {
@@ -35,7 +39,9 @@ impl SyntaxError {
             | Self::Unopened { line }
             | Self::Empty { line }
             | Self::Single { line }
-            | Self::Nested { line } => *line,
+            | Self::Nested { line }
+            | Self::TooMany { line }
+            | Self::Repeated { line } => *line,
         }
     }
 
@@ -79,6 +85,12 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, SyntaxError> {
                 }
                 if alts.len() < 2 {
                     return Err(SyntaxError::Single { line: start });
+                }
+                if alts.len() > crate::code::MAX_ALPHABET {
+                    return Err(SyntaxError::TooMany { line: start });
+                }
+                if alts.iter().enumerate().any(|(i, a)| alts[..i].contains(a)) {
+                    return Err(SyntaxError::Repeated { line: start });
                 }
                 pieces.push(Piece::Choice(alts));
             }
@@ -144,6 +156,9 @@ mod tests {
         check("{{ |b}}", Err(SyntaxError::Empty { line: 1 }));
         check("{{only}}", Err(SyntaxError::Single { line: 1 }));
         check("{{a|{{b|c}}}}", Err(SyntaxError::Nested { line: 1 }));
+        check("{{1|2|3|4|5|6|7|8}}", Ok(vec![c(&["1", "2", "3", "4", "5", "6", "7", "8"])]));
+        check("x\n\n{{1|2|3|4|5|6|7|8|9}}", Err(SyntaxError::TooMany { line: 3 }));
+        check("{{same|other|same}}", Err(SyntaxError::Repeated { line: 1 }));
         assert_eq!(base_text(&parse("An {{attacker|adversary}} can").unwrap()), "An attacker can");
     }
 

@@ -146,10 +146,8 @@ pub fn trace(
         }
     }
     let kept: Vec<((usize, usize), u8)> = positions.into_iter().filter_map(|(k, s)| s.map(|s| (k, s))).collect();
-    let observed: Vec<Observed> = kept
-        .iter()
-        .map(|((ci, slot), symbol)| Observed { symbol: *symbol, bias: candidates[*ci].marked.biases[*slot] })
-        .collect();
+    let observed: Vec<Observed> =
+        kept.iter().map(|((ci, slot), symbol)| Observed::of(*symbol, &candidates[*ci].marked.biases[*slot])).collect();
     let per_partner_error = error / partners.len().max(1) as f64;
     // Two tests, each at half the allowed error (a union bound): symmetric Tardos for coalitions, matching for a
     // single leaker's verbatim excerpt.

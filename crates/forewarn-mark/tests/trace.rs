@@ -26,18 +26,18 @@ fn partners() -> Vec<String> {
 const SECTION: Section<'static> = Section { advisory: "ADV-T", revision: 1, section: 1 };
 
 fn codeword(key: &Key, p: &Prepared, who: &str) -> Vec<u8> {
-    symbols(key, &SECTION, &biases(key, &SECTION, p.slot_count()), who)
+    symbols(key, &SECTION, &biases(key, &SECTION, &p.alphabets()), who)
 }
 
 fn observe(p: &Prepared, key: &Key, leak: &str) -> (Vec<usize>, Vec<Observed>) {
     let read = p.read(&normalize(leak));
-    let bias = biases(key, &SECTION, p.slot_count());
+    let bias = biases(key, &SECTION, &p.alphabets());
     let mut slots = Vec::new();
     let mut observed = Vec::new();
     for (slot, symbol) in read.iter().enumerate() {
         if let Some(symbol) = symbol {
             slots.push(slot);
-            observed.push(Observed { symbol: *symbol, bias: bias[slot] });
+            observed.push(Observed::of(*symbol, &bias[slot]));
         }
     }
     (slots, observed)

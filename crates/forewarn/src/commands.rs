@@ -653,7 +653,7 @@ fn release_time(
 /// What the author sees on saving: each section's fingerprint points, and how long an excerpt names a leaker.
 async fn print_capacity_summary(store: &Store, sections: &forewarn_core::Sections) -> CliResult {
     let partners = partners::list(&mut *store.conn().await?, &Default::default()).await?.len();
-    let needed = forewarn_mark::capacity::positions_needed(partners, 1e-6);
+    let needed = forewarn_mark::capacity::nats_needed(partners, 1e-6);
     let parts: Vec<String> = sections
         .iter()
         .filter_map(|(kind, body)| {
@@ -731,7 +731,7 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
             )
             .await?;
             let partners = partners::list(&mut conn, &Default::default()).await?.len();
-            let needed = forewarn_mark::capacity::positions_needed(partners, error);
+            let needed = forewarn_mark::capacity::nats_needed(partners, error);
             let mut rows = Vec::new();
             let mut out = Vec::new();
             for (kind, body) in sections.iter() {
@@ -743,7 +743,8 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 out.push(json!({
                     "section": kind.as_str(), "points": c.slots(), "authored": c.authored, "dictionary": c.dictionary,
                     "serial_comma": c.serial_comma, "list_order": c.list_order,
-                    "per_100_words": c.per_100_words(), "per_100_code_lines": c.per_100_lines(),
+                    "bits_per_100_words": c.per_100_words(), "bits_per_100_code_lines": c.per_100_lines(),
+                    "prose_nats": c.prose_nats, "code_nats": c.code_nats,
                     "sentences_needed": sentences, "code_lines_needed": lines,
                 }));
                 rows.push(vec![
@@ -758,19 +759,19 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
             }
             if g.json {
                 print_json(&json!({"advisory": id.as_str(), "revision": number, "partners": partners, "error": error,
-                    "positions_needed": needed, "sections": out}));
+                    "nats_needed": needed, "sections": out}));
             } else {
                 println!(
-                    "{id} revision {number}: naming one leaker among {partners} partners at {error:e} needs {needed} \
-                     observed points."
+                    "{id} revision {number}: naming one leaker among {partners} partners at {error:e} needs \
+                     {needed:.1} nats of evidence (a binary point gives 0.39 on average, a 4-way one 0.89)."
                 );
                 print_table(
                     &[
                         "SECTION",
                         "POINTS",
                         "AUTH/DICT/COMMA/LIST",
-                        "PER 100 WORDS",
-                        "PER 100 CODE LINES",
+                        "BITS/100 WORDS",
+                        "BITS/100 CODE LINES",
                         "SENTENCES",
                         "CODE LINES",
                     ],

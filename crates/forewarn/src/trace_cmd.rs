@@ -141,6 +141,9 @@ pub struct BenchTrace {
     /// Fingerprint positions in one full advisory.
     #[arg(long, default_value_t = 400)]
     positions_per_advisory: usize,
+    /// Symbols per position: the alternatives each marker offers (2 to 8). Table (a) also shows binary positions.
+    #[arg(long, default_value_t = 4)]
+    alphabet: usize,
     /// Trials per cell of the detection tables.
     #[arg(long, default_value_t = 100)]
     trials: usize,
@@ -157,6 +160,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
         points_per_sentence,
         points_per_line,
         positions_per_advisory,
+        alphabet,
         trials,
         innocent_trials,
     } = b;
@@ -165,23 +169,38 @@ pub fn bench(b: BenchTrace) -> CliResult {
             "--partners must be at least 2, --error in (0, 1), --trials and positions positive",
         ));
     }
+    if !(2..=forewarn_mark::code::MAX_ALPHABET).contains(&alphabet) {
+        return Err(CliError::user(format!(
+            "--alphabet must be between 2 and {} (the alternatives a marker may offer)",
+            forewarn_mark::code::MAX_ALPHABET
+        )));
+    }
+    let q = alphabet;
     println!(
-        "{partners} partners, program-wide error {error:e}; {points_per_sentence} positions per sentence, {points_per_line} per \
-         code line, {positions_per_advisory} per advisory; {trials} trials per cell.\n"
+        "{partners} partners, program-wide error {error:e}; {q}-way positions ({:.2} nats each to a lone leaker's \
+         excerpt), {points_per_sentence} per sentence, {points_per_line} per code line, {positions_per_advisory} per \
+         advisory; {trials} trials per cell.\n",
+        forewarn_mark::code::nats_per_position(q)
     );
-    println!("(a) A single leaker, verbatim excerpt: share of trials in which it is named.");
+    println!(
+        "(a) A single leaker, verbatim excerpt: share of trials in which it is named ({q}-way positions, and binary)."
+    );
     let mut rows = Vec::new();
-    for k in [2usize, 4, 6, 8, 10, 12, 15] {
-        let sentences = single_leaker(partners, error, k * points_per_sentence, trials, 11 + k as u64);
-        let lines = single_leaker(partners, error, k * 2 * points_per_line, trials, 101 + k as u64);
+    for (k, lines) in [(2usize, 5usize), (4, 10), (6, 15), (8, 20), (10, 25), (12, 30), (15, 40)] {
+        let rate = |positions: usize, q: usize, seed: u64| {
+            format!("{:.0}%", single_leaker(partners, error, positions, q, trials, seed) * 100.0)
+        };
         rows.push(vec![
             k.to_string(),
-            format!("{:.0}%", sentences * 100.0),
-            (k * 2).to_string(),
-            format!("{:.0}%", lines * 100.0),
+            rate(k * points_per_sentence, q, 11 + k as u64),
+            rate(k * points_per_sentence, 2, 31 + k as u64),
+            lines.to_string(),
+            rate(lines * points_per_line, q, 101 + k as u64),
+            rate(lines * points_per_line, 2, 131 + k as u64),
         ]);
     }
-    print_table(&["SENTENCES", "NAMED", "CODE LINES", "NAMED"], &rows);
+    let (named_q, lines_q) = (format!("NAMED ({q}-WAY)"), format!("NAMED ({q}-WAY)"));
+    print_table(&["SENTENCES", &named_q, "NAMED (BINARY)", "CODE LINES", &lines_q, "NAMED (BINARY)"], &rows);
 
     println!("\n(b) c colluders mixing their copies: share of trials in which at least one colluder is named.");
     let counts = [1usize, 2, 3, 5, 10];
@@ -204,6 +223,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
                                         *c,
                                         *s,
                                         n * positions_per_advisory,
+                                        q,
                                         trials,
                                         (*c * 1000 + n) as u64,
                                     )
@@ -231,7 +251,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
 
     println!("\n(c) Innocents: leaks of one advisory's positions, scored against every other partner.");
     let leaks = (innocent_trials as usize).div_ceil(partners - 1).max(1);
-    let (n, accused) = innocents(partners, error, positions_per_advisory, leaks, 7);
+    let (n, accused) = innocents(partners, error, positions_per_advisory, q, leaks, 7);
     println!("{n} innocent trials over {leaks} leaks: {accused} accused.");
 
     println!("\n(d) Tracing a 2 KB excerpt against {partners} partners and 100 advisories (500 sections).");
@@ -240,7 +260,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
         .flat_map(|a| {
             (0..5).map(move |s| {
                 let body: String = (0..40)
-                    .map(|i| format!("Advisory {a} section {s} step {i}: the {{{{worker {i}|process {i}}}}} {{{{reads field {i}|parses field {i}}}}} and {{{{then stores it {i}|next stores it {i}}}}}.\n"))
+                    .map(|i| format!("Advisory {a} section {s} step {i}: the {{{{worker {i}|process {i}|task {i}|job {i}}}}} {{{{reads field {i}|parses field {i}|scans field {i}|decodes field {i}}}}} and {{{{then stores it {i}|next stores it {i}|later stores it {i}|stores it {i}}}}}.\n"))
                     .collect();
                 (format!("BENCH-{a:05}"), body)
             })
