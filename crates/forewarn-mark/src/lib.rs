@@ -43,6 +43,25 @@ impl Marked {
         code::symbols(key, section, &self.biases, partner)
     }
 
+    /// Word 5-grams that identify this section in a leak, whichever copy it comes from: those of the author's text,
+    /// of the copies taking one alternative everywhere, and of 24 copies with symbols drawn at random (a fixed,
+    /// unkeyed sequence — these reveal nothing of anyone's codeword). A densely marked paragraph shares few 5-grams
+    /// with the author's text alone; with these, a window spanning one or two points is almost always found.
+    pub fn shingles(&self) -> std::collections::HashSet<u64> {
+        let alphabets = self.prepared.alphabets();
+        let mut set = trace::shingles(&self.prepared.base());
+        for s in 1..code::MAX_ALPHABET as u8 {
+            let uniform: Vec<u8> = alphabets.iter().map(|q| s.min(*q as u8 - 1)).collect();
+            set.extend(trace::shingles(&self.prepared.assemble(&uniform)));
+        }
+        let mut rng = simulate::Rng::new(0x5EED);
+        for _ in 0..24 {
+            let random: Vec<u8> = alphabets.iter().map(|q| rng.below(*q) as u8).collect();
+            set.extend(trace::shingles(&self.prepared.assemble(&random)));
+        }
+        set
+    }
+
     /// The partner's copy of the section.
     pub fn copy_for(&self, key: &code::Key, section: &code::Section<'_>, partner: &str) -> String {
         self.prepared.assemble(&self.symbols(key, section, partner))

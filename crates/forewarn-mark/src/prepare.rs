@@ -94,37 +94,79 @@ impl Prepared {
 
     /// Reads each position's symbol from leaked material (already [`normalize`]d): `None` where the leak does not
     /// show it, does not decide between its alternatives, or shows a linked position two ways.
+    ///
+    /// A slot is read between its neighbours. Where a neighbour is another slot (two points side by side, "{{these|the}}
+    /// {{segments|pieces}}"), its alternative is not known at first: a first pass reads the slots whose fixed
+    /// surroundings decide them, and later passes read the rest with the alternatives already read as context.
     pub fn read(&self, leak: &str) -> Vec<Option<u8>> {
+        let mut read: Vec<Option<u8>> = vec![None; self.segments.len()];
+        for (k, seg) in self.segments.iter().enumerate() {
+            if let Segment::Slot(slot) = seg {
+                if slot.kind == SlotKind::ListOrder {
+                    read[k] = read_list(slot, leak);
+                }
+            }
+        }
+        for _pass in 0..4 {
+            let mut progress = false;
+            for (k, seg) in self.segments.iter().enumerate() {
+                let Segment::Slot(slot) = seg else { continue };
+                if read[k].is_some() || slot.kind == SlotKind::ListOrder {
+                    continue;
+                }
+                let (left, right) = (self.context(k, &read, true), self.context(k, &read, false));
+                if let Some(symbol) = read_slot(slot, &left, &right, leak) {
+                    read[k] = Some(symbol);
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
         let mut out: Vec<Option<Option<u8>>> = vec![None; self.positions];
-        let mut merge = |position: usize, read: Option<u8>| {
-            let Some(symbol) = read else { return };
-            if let Some(slot) = out.get_mut(position) {
-                *slot = match slot {
+        for (seg, symbol) in self.segments.iter().zip(read) {
+            let (Segment::Slot(slot), Some(symbol)) = (seg, symbol) else { continue };
+            if let Some(o) = out.get_mut(slot.position) {
+                *o = match o {
                     None => Some(Some(symbol)),
                     Some(Some(s)) if *s == symbol => Some(Some(symbol)),
                     _ => Some(None),
                 };
             }
-        };
-        for (k, seg) in self.segments.iter().enumerate() {
-            let Segment::Slot(slot) = seg else { continue };
-            if slot.kind == SlotKind::ListOrder {
-                merge(slot.position, read_list(slot, leak));
-                continue;
-            }
-            let left = match k.checked_sub(1).and_then(|j| self.segments.get(j)) {
-                Some(Segment::Fixed(t)) => t.as_str(),
-                _ => "",
-            };
-            let right = match self.segments.get(k + 1) {
-                Some(Segment::Fixed(t)) => t.as_str(),
-                _ => "",
-            };
-            merge(slot.position, read_slot(slot, left, right, leak));
         }
         out.into_iter().map(Option::flatten).collect()
     }
+
+    /// The known text on one side of segment `k` (up to [`CONTEXT`] characters): fixed text, and slots already
+    /// read as the alternative read; it stops at a slot not yet read.
+    fn context(&self, k: usize, read: &[Option<u8>], left: bool) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        let mut len = 0;
+        let mut j = k;
+        while len < CONTEXT {
+            let next = if left { j.checked_sub(1) } else { Some(j + 1) };
+            let Some(n) = next.filter(|n| *n < self.segments.len()) else { break };
+            j = n;
+            let text = match (&self.segments[j], read[j]) {
+                (Segment::Fixed(t), _) => t.as_str(),
+                (Segment::Slot(s), Some(sym)) => {
+                    s.alternatives[usize::from(sym).min(s.alternatives.len() - 1)].as_str()
+                }
+                (Segment::Slot(_), None) => break,
+            };
+            len += text.chars().count();
+            parts.push(text);
+        }
+        if left {
+            parts.reverse();
+        }
+        parts.concat()
+    }
 }
+
+/// Characters of context a slot is read with, at most.
+const CONTEXT: usize = 48;
 
 /// The last `n` characters of `s`.
 fn tail(s: &str, n: usize) -> &str {
@@ -139,11 +181,13 @@ fn head(s: &str, n: usize) -> &str {
 }
 
 /// Which alternative the leak shows between the slot's raw neighbours: the needle is normalised as a whole, so the
-/// spaces around the slot survive. Long contexts first (fewer false matches), then shorter ones (partial excerpts).
+/// spaces around the slot survive. Long contexts first (fewer false matches), then shorter ones (partial excerpts),
+/// then one side only (a slot at the very edge of an excerpt). Two alternatives found is no reading.
 fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str) -> Option<u8> {
-    for n in [48usize, 24, 12] {
-        let (l, r) = (tail(left, n), head(right, n));
-        if l.trim().is_empty() && r.trim().is_empty() {
+    let sides = [CONTEXT, 24, 12].map(|n| (tail(left, n), head(right, n)));
+    let one_sided = [(tail(left, 24), ""), ("", head(right, 24))];
+    for (l, r) in sides.into_iter().chain(one_sided) {
+        if l.trim().chars().count() < 4 && r.trim().chars().count() < 4 {
             continue;
         }
         let mut found = slot
@@ -480,7 +524,8 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
             fixed_from = i;
             continue;
         }
-        // A number the author wrote with thousands separators ("65,535"): the same number without them.
+        // A number the author wrote with thousands separators ("65,535"): the same number without them, or with
+        // spaces (the SI convention: "65 535").
         if at_word_start && bytes[i].is_ascii_digit() {
             let len = grouped_number(&text[i..]);
             if len > 0 {
@@ -488,7 +533,7 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
                 let written = &text[i..i + len];
                 segments.push(Segment::Slot(Slot {
                     kind: SlotKind::Dictionary,
-                    alternatives: vec![written.to_owned(), written.replace(',', "")],
+                    alternatives: vec![written.to_owned(), written.replace(',', ""), written.replace(',', " ")],
                     in_code: false,
                     position: 0,
                 }));
@@ -612,9 +657,9 @@ send({{payload|blob}})\n\
     #[test]
     fn numbers_with_thousands_separators_are_points_and_nothing_else_is() {
         let p = prepare("It exceeds 65,535 bytes (72,000 in all), not 1,2 or 16.2.4 or 1,234.5 or 12,34.").unwrap();
-        let alts: Vec<&str> = p.slots().map(|s| s.alternatives[1].as_str()).collect();
-        assert_eq!(alts, vec!["65535", "72000"]);
-        assert!(p.assemble(&[1, 1]).contains("exceeds 65535 bytes (72000 in all)"));
+        let alts: Vec<&[String]> = p.slots().map(|s| s.alternatives.as_slice()).collect();
+        assert_eq!(alts, [["65,535", "65535", "65 535"], ["72,000", "72000", "72 000"]]);
+        assert!(p.assemble(&[1, 2]).contains("exceeds 65535 bytes (72 000 in all)"));
     }
 
     #[test]

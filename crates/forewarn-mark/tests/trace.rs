@@ -107,7 +107,7 @@ mod investigation {
     use std::collections::HashSet;
 
     use forewarn_mark::code::{Key, Section};
-    use forewarn_mark::trace::{shingles, trace, Candidate};
+    use forewarn_mark::trace::{trace, Candidate};
     use forewarn_mark::Marked;
 
     fn text(topic: &str, n: usize) -> String {
@@ -129,7 +129,7 @@ mod investigation {
             ),
         ];
         let marked: Vec<Marked> = sections.iter().map(|(s, t)| Marked::new(&key, s, t).unwrap()).collect();
-        let sets: Vec<HashSet<u64>> = sections.iter().map(|(_, t)| shingles(&forewarn_mark::base_text(t))).collect();
+        let sets: Vec<HashSet<u64>> = marked.iter().map(Marked::shingles).collect();
         let candidates: Vec<Candidate<'_>> = sections
             .iter()
             .zip(&marked)

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use forewarn_core::{AdvisoryId, SectionKind};
-use forewarn_mark::trace::{shingles, trace, Candidate};
+use forewarn_mark::trace::{trace, Candidate};
 use forewarn_mark::Marked;
 use forewarn_store::{advisories, deliveries, partners, Store, StoreError};
 use jiff::Timestamp;
@@ -87,7 +87,7 @@ pub async fn investigate(
             for (kind, body) in sections.iter() {
                 let section = forewarn_render::code_section(a.id.as_str(), number, kind);
                 let Ok(marked) = Marked::new(key, &section, body) else { continue };
-                let set = shingles(&forewarn_mark::base_text(body));
+                let set = marked.shingles();
                 prepared.push((a.id.to_string(), number, kind, marked, set));
             }
         }

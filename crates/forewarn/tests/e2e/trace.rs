@@ -115,3 +115,74 @@ fn a_partners_copy_is_traced_back_to_it_by_the_cli_and_the_api() {
     assert!(!history.contains("field 12 of the header"), "leaked text in the history: {history}");
     assert!(sigterm(&mut child).success());
 }
+
+/// What a leaker might post: one line, lower case, no Markdown.
+fn flattened(text: &str) -> String {
+    text.replace('\n', " ").replace(['`', '*'], "").replace("- ", "").to_lowercase()
+}
+
+/// The round trip on the demo: every demo partner's copy of ADV-2026-0001, fetched from the live server, and a few
+/// sentences of it — the Summary for partners who get only that, five sentences of the Details for the others —
+/// verbatim and flattened (reflowed, lower-cased, Markdown stripped), traced through the investigator API: exactly
+/// that partner is named. The same excerpts of the author's text name no one.
+#[test]
+fn every_demo_partner_is_named_from_a_few_sentences_of_its_own_copy() {
+    let p = Program::new();
+    p.ok(&["demo", "--no-serve"]);
+    // The demo's one suspended partner received copies before; reinstated here so that it can fetch its copy.
+    p.ok(&["--as", "priya", "partner", "reinstate", "polder-signal-security", "--reason", "round trip test"]);
+    let (mut child, url, _) = start_demo(&p);
+    let ivan: serde_json::Value =
+        serde_json::from_str(&p.ok(&["--as", "ivan", "user", "token", "ivan", "--output", "json"])).unwrap();
+    let ivan = ivan["token"].as_str().unwrap().to_owned();
+    let partners: serde_json::Value = serde_json::from_str(&p.ok(&["partner", "list", "--output", "json"])).unwrap();
+    let partners: Vec<String> =
+        partners.as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(partners.len(), 37);
+    let source = include_str!("../../demo/advisories/01-released.md");
+    let base_summary =
+        forewarn_mark::base_text(source.split("# Summary\n").nth(1).unwrap().split("# Details").next().unwrap());
+    let base_details =
+        forewarn_mark::base_text(source.split("# Details\n").nth(1).unwrap().split("# Detection").next().unwrap());
+    let named = |leak: &str| -> Vec<String> {
+        let body = serde_json::json!({ "leaks": [leak] }).to_string();
+        let (status, answer) = http_post(&url, "/api/v1/admin/investigations", &ivan, body.as_bytes());
+        assert_eq!(status, 200, "{answer}");
+        let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        answer["suspects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["accused"] == true)
+            .map(|s| s["partner"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (mut summary_only, mut with_details) = (0, 0);
+    for partner in &partners {
+        let (status, body) = http(&url, "GET", "/api/v1/advisories/ADV-2026-0001", Some(&token_of(&p, partner)));
+        assert_eq!(status, 200, "{partner}: {body}");
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let excerpt = match view["sections"]["details"].as_str() {
+            Some(details) => {
+                with_details += 1;
+                details.trim().split("\n\n").nth(1).unwrap().to_owned()
+            }
+            None => {
+                summary_only += 1;
+                view["sections"]["summary"].as_str().unwrap().trim().to_owned()
+            }
+        };
+        assert!(excerpt.matches(". ").count() >= 4, "a few sentences: {excerpt}");
+        for leak in [excerpt.clone(), flattened(&excerpt)] {
+            assert_eq!(named(&leak), std::slice::from_ref(partner), "{partner}: {leak}");
+        }
+    }
+    assert!(summary_only >= 3 && with_details >= 20, "{summary_only} summary-only, {with_details} with details");
+    // The author's text of the same excerpts names no one.
+    let base_paragraph = base_details.trim().split("\n\n").nth(1).unwrap().to_owned();
+    for leak in [base_summary.trim(), base_paragraph.as_str()] {
+        assert!(named(leak).is_empty(), "{leak}");
+        assert!(named(&flattened(leak)).is_empty(), "{leak}");
+    }
+    assert!(sigterm(&mut child).success());
+}
