@@ -54,8 +54,19 @@ pub fn cutoff() -> f64 {
     1.0 / (300.0 * DESIGN_COALITION)
 }
 
-fn block(key: &Key, label: &[u8], s: &Section<'_>, partner: Option<&str>, index: u32) -> [u8; 32] {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else { return [0; 32] };
+/// The PRF keyed once: cloning it per block saves hashing the key pads each time.
+fn keyed(key: &Key) -> Option<Hmac<Sha256>> {
+    Hmac::<Sha256>::new_from_slice(&key.0).ok()
+}
+
+fn block_with(
+    mac: Option<&Hmac<Sha256>>,
+    label: &[u8],
+    s: &Section<'_>,
+    partner: Option<&str>,
+    index: u32,
+) -> [u8; 32] {
+    let Some(mut mac) = mac.cloned() else { return [0; 32] };
     let revision = s.revision.to_be_bytes();
     let index = index.to_be_bytes();
     let parts: [&[u8]; 5] = [label, s.advisory.as_bytes(), &revision, &[s.section], &index];
@@ -99,7 +110,7 @@ pub fn law(q: usize, mut uniform: impl FnMut() -> f64) -> Vec<f64> {
 
 /// Uniform values in [0, 1) from successive PRF blocks (4 per block).
 struct Stream<'a> {
-    key: &'a Key,
+    mac: Option<&'a Hmac<Sha256>>,
     section: &'a Section<'a>,
     base: u32,
     next: u32,
@@ -109,7 +120,7 @@ struct Stream<'a> {
 impl Stream<'_> {
     fn uniform(&mut self) -> f64 {
         if self.buffer.is_empty() {
-            let bytes = block(self.key, b"forewarn/mark/law/v2", self.section, None, self.base + self.next);
+            let bytes = block_with(self.mac, b"forewarn/mark/law/v2", self.section, None, self.base + self.next);
             self.next += 1;
             self.buffer = bytes
                 .chunks_exact(8)
@@ -128,12 +139,14 @@ impl Stream<'_> {
 /// The secret laws of a section's positions, `alphabets[i]` symbols at position `i`. A position's law depends only
 /// on the key, the section and the position (and its alphabet), never on how many positions follow it.
 pub fn biases(key: &Key, s: &Section<'_>, alphabets: &[usize]) -> Vec<Vec<f64>> {
+    let mac = keyed(key);
     alphabets
         .iter()
         .enumerate()
         .map(|(i, q)| {
             // 2^8 blocks per position: far more than the redraws ever need.
-            let mut stream = Stream { key, section: s, base: (i as u32) << 8, next: 0, buffer: Vec::new() };
+            let mut stream =
+                Stream { mac: mac.as_ref(), section: s, base: (i as u32) << 8, next: 0, buffer: Vec::new() };
             law(*q, || stream.uniform())
         })
         .collect()
@@ -153,12 +166,13 @@ pub fn symbol(law: &[f64], u: f64) -> u8 {
 
 /// A partner's symbols at a section's positions, given their laws.
 pub fn symbols(key: &Key, s: &Section<'_>, laws: &[Vec<f64>], partner: &str) -> Vec<u8> {
+    let mac = keyed(key);
     let mut out = Vec::with_capacity(laws.len());
     for b in 0.. {
         if out.len() >= laws.len() {
             break;
         }
-        let bytes = block(key, b"forewarn/mark/symbol/v1", s, Some(partner), b);
+        let bytes = block_with(mac.as_ref(), b"forewarn/mark/symbol/v1", s, Some(partner), b);
         for chunk in bytes.chunks_exact(2) {
             let Some(law) = laws.get(out.len()) else { break };
             // 16-bit uniform values: finer than the cutoff (1/900) by far.

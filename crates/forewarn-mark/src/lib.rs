@@ -47,7 +47,7 @@ impl Marked {
     /// of the copies taking one alternative everywhere, and of 24 copies with symbols drawn at random (a fixed,
     /// unkeyed sequence — these reveal nothing of anyone's codeword). A densely marked paragraph shares few 5-grams
     /// with the author's text alone; with these, a window spanning one or two points is almost always found.
-    pub fn shingles(&self) -> std::collections::HashSet<u64> {
+    pub fn shingles(&self) -> trace::Shingles {
         let alphabets = self.prepared.alphabets();
         let mut set = trace::shingles(&self.prepared.base());
         for s in 1..code::MAX_ALPHABET as u8 {

@@ -9,6 +9,7 @@
 //!    at most the program-wide error divided over all partners.
 
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::accuse::{
     combined_bound, innocent_bound, match_bound, match_score, max_match_score, max_score, score,
@@ -18,17 +19,40 @@ use crate::code::{Key, Section};
 use crate::prepare::normalize;
 use crate::Marked;
 
+/// Passes a shingle (already an FNV hash) through unchanged: set lookups need no second hash.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShingleHasher(u64);
+
+impl Hasher for ShingleHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A set of shingles.
+pub type Shingles = HashSet<u64, BuildHasherDefault<ShingleHasher>>;
+
 /// A section that leaks are compared with.
 #[derive(Debug)]
 pub struct Candidate<'a> {
     pub section: Section<'a>,
     pub marked: &'a Marked,
     /// Word 5-grams of the section's text (see [`shingles`]).
-    pub shingles: &'a HashSet<u64>,
+    pub shingles: &'a Shingles,
 }
 
 /// Hashes of the word 5-grams of normalised text.
-pub fn shingles(text: &str) -> HashSet<u64> {
+pub fn shingles(text: &str) -> Shingles {
     let norm = normalize(text);
     let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
     words
@@ -153,27 +177,54 @@ pub fn trace(
     // single leaker's verbatim excerpt.
     let half = per_partner_error / 2.0;
     let (tardos_max, match_max) = (max_score(&observed), max_match_score(&observed));
-    let threshold = threshold_for(|s| innocent_bound(&observed, s), tardos_max, half);
-    let match_threshold = threshold_for(|s| match_bound(&observed, s), match_max, half);
     // Score every partner: its symbols in each matched section, from the key.
     let matched: Vec<usize> = {
         let mut v: Vec<usize> = kept.iter().map(|((ci, _), _)| *ci).collect();
         v.dedup();
         v
     };
-    let mut scored: Vec<(f64, f64, &String, Vec<u8>)> = Vec::with_capacity(partners.len());
-    for (n, partner) in partners.iter().enumerate() {
-        let words: BTreeMap<usize, Vec<u8>> = matched
+    let score_one = |partner: &String| -> (f64, f64, Vec<u8>) {
+        let words: Vec<(usize, Vec<u8>)> = matched
             .iter()
             .map(|ci| (*ci, candidates[*ci].marked.symbols(key, &candidates[*ci].section, partner)))
             .collect();
-        let symbols: Vec<u8> = kept.iter().map(|((ci, slot), _)| words[ci][*slot]).collect();
-        scored.push((score(&observed, &symbols), match_score(&observed, &symbols), partner, symbols));
-        if n % 1000 == 999 {
-            progress(n + 1);
+        let symbols: Vec<u8> = kept
+            .iter()
+            .map(|((ci, slot), _)| {
+                words.iter().find(|(c, _)| c == ci).and_then(|(_, w)| w.get(*slot)).copied().unwrap_or(u8::MAX)
+            })
+            .collect();
+        (score(&observed, &symbols), match_score(&observed, &symbols), symbols)
+    };
+    // Partners are scored on every core, in batches of 1,000 per core (progress after each batch), while one more
+    // thread finds the two thresholds. Pure computation: the result is the same on any number of cores.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 16);
+    let mut scored: Vec<(f64, f64, &String, Vec<u8>)> = Vec::with_capacity(partners.len());
+    let (threshold, match_threshold) = std::thread::scope(|scope| {
+        let thresholds = scope.spawn(|| {
+            (
+                threshold_for(|s| innocent_bound(&observed, s), tardos_max, half),
+                threshold_for(|s| match_bound(&observed, s), match_max, half),
+            )
+        });
+        for batch in partners.chunks(1000 * cores) {
+            let parts: Vec<Vec<(f64, f64, Vec<u8>)>> = std::thread::scope(|inner| {
+                let handles: Vec<_> = batch
+                    .chunks(1000)
+                    .map(|chunk| inner.spawn(|| chunk.iter().map(&score_one).collect::<Vec<_>>()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+            });
+            for ((s, m, symbols), partner) in parts.into_iter().flatten().zip(batch) {
+                scored.push((s, m, partner, symbols));
+            }
+            progress(scored.len());
         }
+        thresholds.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    if partners.is_empty() {
+        progress(0);
     }
-    progress(partners.len());
     // Bounds for every partner past either threshold, and the five best by each score.
     let mut shortlist: Vec<usize> = (0..scored.len())
         .filter(|i| threshold.is_some_and(|t| scored[*i].0 >= t) || match_threshold.is_some_and(|t| scored[*i].1 >= t))

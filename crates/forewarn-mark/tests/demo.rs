@@ -4,8 +4,6 @@
 //! sentences). The author's text names no one. (With 48 keys instead of 8: 3,552 of 3,552 cases named.)
 #![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
-use std::collections::HashSet;
-
 use forewarn_mark::code::{Key, Section};
 use forewarn_mark::trace::{trace, Candidate};
 use forewarn_mark::Marked;
@@ -56,7 +54,7 @@ fn every_demo_partner_is_named_from_a_few_sentences_of_its_copy_and_no_one_else_
 fn check(key: &Key, ordinal: u8, text: &str, excerpt: &dyn Fn(&str) -> String) {
     let section = Section { advisory: "ADV-2026-0001", revision: 1, section: ordinal };
     let marked = Marked::new(key, &section, text).unwrap();
-    let set: HashSet<u64> = marked.shingles();
+    let set = marked.shingles();
     let candidates = [Candidate { section, marked: &marked, shingles: &set }];
     let partners = partner_ids();
     assert_eq!(partners.len(), 37);

@@ -104,7 +104,6 @@ fn innocents_are_never_accused_over_many_leaks() {
 }
 
 mod investigation {
-    use std::collections::HashSet;
 
     use forewarn_mark::code::{Key, Section};
     use forewarn_mark::trace::{trace, Candidate};
@@ -129,7 +128,7 @@ mod investigation {
             ),
         ];
         let marked: Vec<Marked> = sections.iter().map(|(s, t)| Marked::new(&key, s, t).unwrap()).collect();
-        let sets: Vec<HashSet<u64>> = marked.iter().map(Marked::shingles).collect();
+        let sets: Vec<forewarn_mark::trace::Shingles> = marked.iter().map(Marked::shingles).collect();
         let candidates: Vec<Candidate<'_>> = sections
             .iter()
             .zip(&marked)

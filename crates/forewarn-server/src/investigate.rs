@@ -5,7 +5,7 @@
 //!
 //! Leaked text is embargoed material: it is never logged or stored; the history keeps only its SHA-256.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use forewarn_core::{AdvisoryId, SectionKind};
 use forewarn_mark::trace::{trace, Candidate};
@@ -79,7 +79,7 @@ pub async fn investigate(
 ) -> Result<Investigation, StoreError> {
     let mut conn = store.conn().await?;
     // Every revision of every advisory, each section prepared as partners received it.
-    let mut prepared: Vec<(String, u32, SectionKind, Marked, HashSet<u64>)> = Vec::new();
+    let mut prepared: Vec<(String, u32, SectionKind, Marked, forewarn_mark::trace::Shingles)> = Vec::new();
     for a in advisories::list(&mut conn).await? {
         for number in 1..=a.current_revision {
             let (sections, _) =

@@ -274,7 +274,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
             forewarn_mark::Marked::new(&key, &section, body).map_err(|e| CliError::Internal(e.to_string()))
         })
         .collect::<CliResult<_>>()?;
-    let sets: Vec<std::collections::HashSet<u64>> = marked.iter().map(forewarn_mark::Marked::shingles).collect();
+    let sets: Vec<forewarn_mark::trace::Shingles> = marked.iter().map(forewarn_mark::Marked::shingles).collect();
     let candidates: Vec<forewarn_mark::trace::Candidate<'_>> = texts
         .iter()
         .enumerate()

@@ -74,7 +74,10 @@ fn every_variant_of_the_marked_poc_behaves_like_the_authors_text() {
     let n = marked.prepared.slot_count();
     assert!(n >= 8, "the demo PoC carries {n} points");
     // The author's text, every point flipped, and six partners' copies.
-    let mut variants = vec![marked.prepared.base(), marked.prepared.assemble(&vec![1; n])];
+    // Each alternative of every point at least once (symbol s everywhere: a point with fewer alternatives takes its
+    // last), and six partners' copies.
+    let mut variants: Vec<String> =
+        (0..forewarn_mark::code::MAX_ALPHABET as u8).map(|s| marked.prepared.assemble(&vec![s; n])).collect();
     variants.extend((0..6).map(|i| marked.copy_for(&key, &code, &format!("partner-{i}"))));
     let scripts: Vec<String> = variants.iter().map(|v| python_block(v)).collect();
     assert!(scripts[1] != scripts[0] && scripts[1].contains("smtp_answers") && scripts[1].contains("0x384"));
@@ -139,7 +142,8 @@ fn every_variant_of_the_marked_detection_rules_matches_the_same() {
     let n = marked.prepared.slot_count();
     let base = rules(&marked.prepared.base());
     assert_eq!((base.0.len(), base.1.len()), (2, 6), "{base:?}");
-    let mut variants = vec![marked.prepared.assemble(&vec![1; n])];
+    let mut variants: Vec<String> =
+        (1..forewarn_mark::code::MAX_ALPHABET as u8).map(|s| marked.prepared.assemble(&vec![s; n])).collect();
     variants.extend((0..6).map(|i| marked.copy_for(&key, &code, &format!("partner-{i}"))));
     // Lines a rule must flag, and lines it must not.
     let samples = [
