@@ -358,3 +358,25 @@ impl<'p> Evaluator<'p> {
         out
     }
 }
+
+/// The rows of a timeline: partners grouped by identical schedules (one visibility per section, in section order),
+/// the earliest-seeing groups first. Partners keep their order inside a group.
+pub fn schedule_groups<'a>(
+    policy: &Policy,
+    partners: &'a [Partner],
+    advisory: AdvisoryFacts<'_>,
+    now: Timestamp,
+) -> Vec<([Visibility; 5], Vec<&'a Partner>)> {
+    let ev = Evaluator::new(policy);
+    let prepared = ev.advisory(advisory);
+    let mut groups: Vec<([Visibility; 5], Vec<&Partner>)> = Vec::new();
+    for p in partners {
+        let v = ev.visibilities(&ev.partner(p), &prepared, now);
+        match groups.iter_mut().find(|(g, _)| *g == v) {
+            Some((_, ps)) => ps.push(p),
+            None => groups.push((v, vec![p])),
+        }
+    }
+    groups.sort_by_key(|(v, _)| *v.iter().min().unwrap_or(&Visibility::Never));
+    groups
+}

@@ -133,7 +133,7 @@ impl ContentCache {
         Ok(marked)
     }
 
-    async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
+    pub(crate) async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
         let key = (id.to_string(), number);
         if let Some(o) = self.outlines.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(o);

@@ -19,6 +19,7 @@ pub mod limit;
 pub mod log_api;
 pub mod partner_api;
 pub mod recorder;
+pub mod timeline;
 pub mod webhooks;
 
 use std::net::SocketAddr;

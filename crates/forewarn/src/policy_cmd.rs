@@ -461,18 +461,7 @@ pub fn timeline<'a>(
     loaded: &Loaded,
     now: Timestamp,
 ) -> Vec<([Visibility; 5], Vec<&'a Partner>)> {
-    let ev = Evaluator::new(policy);
-    let prepared = ev.advisory(loaded.facts());
-    let mut groups: Vec<([Visibility; 5], Vec<&Partner>)> = Vec::new();
-    for p in all {
-        let v = ev.visibilities(&ev.partner(p), &prepared, now);
-        match groups.iter_mut().find(|(g, _)| *g == v) {
-            Some((_, ps)) => ps.push(p),
-            None => groups.push((v, vec![p])),
-        }
-    }
-    groups.sort_by_key(|(v, _)| *v.iter().min().unwrap_or(&Visibility::Never));
-    groups
+    forewarn_policy::schedule_groups(policy, all, loaded.facts(), now)
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,14 @@
 //! expiring after 8 hours. Every form carries a CSRF token that must match the session's (the login form: a token
 //! bound to a cookie). Logins are rate-limited per user name and address.
 //!
-//! This is the console's first slice: sign in, the dashboard, sign out.
+//! Pages: sign in, the dashboard, sign out; an advisory's timeline and "see it as a partner" ([`advisories`]);
+//! partners, with suspension and reinstatement for program managers ([`partners`]).
+//!
+//! Times are shown in the program's time zone (the active policy's), the zone the team schedules in, with UTC in
+//! every tooltip: pages carry no script, so the browser's own zone cannot be read.
+
+mod advisories;
+mod partners;
 
 use std::sync::OnceLock;
 
@@ -37,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(dashboard))
         .route("/console/login", get(login_form).post(login))
         .route("/console/logout", post(logout))
+        .route("/console/advisories/{id}", get(advisories::page))
+        .route("/console/advisories/{id}/as", get(advisories::as_partner))
+        .route("/console/partners", get(partners::list))
+        .route("/console/partners/{id}/status", post(partners::change_status))
         .route("/console/static/console.css", get(css))
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -54,7 +65,7 @@ async fn security_headers(mut r: Response) -> Response {
 }
 
 async fn css() -> Response {
-    let mut r = include_str!("../templates/console/console.css").into_response();
+    let mut r = include_str!("../../templates/console/console.css").into_response();
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
     r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     r
@@ -97,6 +108,46 @@ fn redirect(to: &'static str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     r.headers_mut().insert(LOCATION, HeaderValue::from_static(to));
     r
+}
+
+/// What every signed-in page shows in its header: who, with which roles, and the form token.
+pub(crate) struct Chrome {
+    pub user: String,
+    pub roles: String,
+    pub csrf: String,
+    pub manages_partners: bool,
+}
+
+impl Chrome {
+    fn of(session: &sessions::Session) -> Self {
+        Self {
+            user: session.user.username.to_string(),
+            roles: session.user.roles.to_string(),
+            csrf: session.csrf.clone(),
+            manages_partners: has(session, forewarn_core::Role::ProgramManager),
+        }
+    }
+}
+
+/// Whether the user holds `role` (administrators hold every role).
+fn has(session: &sessions::Session, role: forewarn_core::Role) -> bool {
+    session.user.roles.contains(role) || session.user.roles.contains(forewarn_core::Role::Admin)
+}
+
+#[derive(Template)]
+#[template(path = "console/problem.html")]
+struct ProblemPage<'a> {
+    chrome: Chrome,
+    message: &'a str,
+}
+
+/// A page saying what went wrong, with the console's header.
+fn problem(session: &sessions::Session, status: StatusCode, message: &str) -> Response {
+    html(status, &ProblemPage { chrome: Chrome::of(session), message })
+}
+
+fn not_found(session: &sessions::Session, message: &str) -> Response {
+    problem(session, StatusCode::NOT_FOUND, message)
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -232,9 +283,7 @@ struct UpcomingRow {
 #[derive(Template)]
 #[template(path = "console/dashboard.html")]
 struct Dashboard {
-    user: String,
-    roles: String,
-    csrf: String,
+    chrome: Chrome,
     advisories: Vec<AdvisoryRow>,
     upcoming: Vec<UpcomingRow>,
     suspended: Vec<(String, String)>,
@@ -308,13 +357,5 @@ async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dash
         .await
         .map_err(|e| e.to_string())?
         .map(|(size, _)| size);
-    Ok(Dashboard {
-        user: session.user.username.to_string(),
-        roles: session.user.roles.to_string(),
-        csrf: session.csrf,
-        advisories,
-        upcoming,
-        suspended,
-        log_size,
-    })
+    Ok(Dashboard { chrome: Chrome::of(&session), advisories, upcoming, suspended, log_size })
 }

@@ -117,3 +117,89 @@ fn staff_sign_in_see_the_dashboard_and_sign_out_under_csp_and_csrf() {
     assert_eq!(request(&url, "GET", "/console", &format!("fw_session={token}"), None).0, 303);
     assert!(sigterm(&mut child).success());
 }
+
+/// The advisory page's timeline, "see it as a partner", and partner management through the console: the CN
+/// partners' row is restricted with its legal source; a preview is the partner's own copy (or says that nothing
+/// exists for it) and is recorded; a program manager suspends a partner, which its API token feels on the next
+/// request; forged forms and other roles change nothing.
+#[test]
+fn timeline_preview_and_suspension_through_the_console() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
+
+    // The next Patch Tuesday's advisory: CN partners see only the summary, at T, for a stated legal reason.
+    let (status, head, body) = request(&url, "GET", "/console/advisories/ADV-2026-0002", &priya, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"));
+    assert!(body.contains("<svg class=\"timeline\"") && body.contains(">T</text>") && body.contains(">now</text>"));
+    assert!(body.contains(r#"class="row restricted""#), "a restricted row is drawn differently");
+    let restricted = body
+        .split("<article class=\"group restricted\"")
+        .skip(1)
+        .map(|a| a.split("</article>").next().unwrap())
+        .find(|a| a.contains("Hanshan Antivirus"))
+        .expect("the CN partners' group is restricted");
+    assert!(restricted.contains(" CN "), "{restricted}");
+    assert!(restricted.contains("RMSV"), "the legal source is given: {restricted}");
+    assert!(restricted.contains("<td>details</td><td>never</td>"), "{restricted}");
+    assert!(!body.contains("<script"), "no script");
+
+    // See it as a partner: kestrel's copy of the released advisory, and nothing of a future one for a CN partner.
+    let (status, _, copy) =
+        request(&url, "GET", "/console/advisories/ADV-2026-0001/as?partner=kestrel-edr&at=", &priya, None);
+    assert_eq!(status, 200, "{copy}");
+    assert!(copy.contains("<h3>details</h3>") && copy.contains("Copy fingerprint"), "{copy}");
+    let (status, _, none) =
+        request(&url, "GET", "/console/advisories/ADV-2026-0002/as?partner=hanshan-antivirus&at=", &priya, None);
+    assert_eq!(status, 200);
+    assert!(none.contains("Nothing of ADV-2026-0002 exists for this partner"), "{none}");
+    let (status, _, _) =
+        request(&url, "GET", "/console/advisories/ADV-2026-0001/as?partner=kestrel-edr&at=yesterday", &priya, None);
+    assert_eq!(status, 400);
+    assert_eq!(request(&url, "GET", "/console/advisories/ADV-2026-9999", &priya, None).0, 404);
+    let history = p.ok(&["history", "--subject", "ADV-2026-0001", "--output", "json"]);
+    assert!(history.contains("advisory.preview") && history.contains("kestrel-edr"), "{history}");
+
+    // Partners: filtered by country.
+    let (status, _, list) = request(&url, "GET", "/console/partners?country=CN", &priya, None);
+    assert_eq!(status, 200);
+    assert_eq!(list.matches("<tr id=\"partner-").count(), 4, "{list}");
+    // Suspend kestrel: a forged form and an auditor change nothing; the program manager's form does.
+    let token = crate::server::token_of(&p, "kestrel-edr");
+    let api = |t: &str| crate::common::http(&url, "GET", "/api/v1/advisories", Some(t)).0;
+    assert_eq!(api(&token), 200);
+    let path = "/console/partners/kestrel-edr/status";
+    let (status, _, _) = request(&url, "POST", path, &priya, Some("csrf=forged&action=suspend&reason=test"));
+    assert_eq!(status, 403);
+    let audrey_csrf = hidden_csrf(&request(&url, "GET", "/console/partners", &audrey, None).2);
+    let form = format!("csrf={audrey_csrf}&action=suspend&reason=test");
+    assert_eq!(request(&url, "POST", path, &audrey, Some(&form)).0, 403);
+    assert_eq!(api(&token), 200, "nothing changed");
+    let csrf = hidden_csrf(&list);
+    let (status, _, _) = request(&url, "POST", path, &priya, Some(&format!("csrf={csrf}&action=suspend&reason=")));
+    assert_eq!(status, 400, "a reason is required");
+    let form = format!("csrf={csrf}&action=suspend&reason=Leak+under+investigation");
+    let (status, _, done) = request(&url, "POST", path, &priya, Some(&form));
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Kestrel EDR is now suspended"), "{done}");
+    assert_eq!(api(&token), 403, "suspended from the next request on");
+    let form = format!("csrf={csrf}&action=reinstate&reason=");
+    assert_eq!(request(&url, "POST", path, &priya, Some(&form)).0, 200);
+    assert_eq!(api(&token), 200, "reinstated");
+    let history = p.ok(&["history", "--subject", "kestrel-edr", "--output", "json"]);
+    assert!(history.contains("Leak under investigation") && history.contains("console"), "{history}");
+
+    // Anonymous and partner-token requests reach none of these pages.
+    for path in [
+        "/console/partners",
+        "/console/advisories/ADV-2026-0001",
+        "/console/advisories/ADV-2026-0001/as?partner=kestrel-edr",
+    ] {
+        assert_eq!(request(&url, "GET", path, "", None).0, 303, "{path}");
+        assert_eq!(request(&url, "GET", path, &format!("fw_session={token}"), None).0, 303, "{path}");
+    }
+    assert_eq!(request(&url, "POST", "/console/partners/kestrel-edr/status", "", Some("csrf=x&action=suspend")).0, 303);
+    assert!(sigterm(&mut child).success());
+}

@@ -1,0 +1,277 @@
+//! Console pages for one advisory: its timeline picture with every partner group's explanation, and "see it as a
+//! partner" — the exact personalised copy a chosen partner gets at a chosen moment, made by the same
+//! `delivery::copy_for` (view, then `render_for`) as the API. A preview shows that partner's fingerprinted copy, so
+//! each one is recorded in the history (`advisory.preview`, with the staff user, the partner and the moment): an
+//! investigation that names the partner can see who else looked at its copy.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use forewarn_core::{AdvisoryId, Partner, PartnerId, SectionKind};
+use forewarn_policy::{schedule_groups, view, AdvisoryFacts, Visibility};
+use forewarn_store::audit::{self, Actor};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{html, internal, not_found, session, Chrome};
+use crate::timeline::{self, local, Row};
+use crate::AppState;
+
+/// A moment for display: the viewer's reading (program time) and UTC for the tooltip.
+pub struct Moment {
+    pub local: String,
+    pub utc: String,
+}
+
+impl Moment {
+    pub fn new(t: Timestamp, tz: &TimeZone) -> Self {
+        Self { local: local(t, tz), utc: t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string() }
+    }
+}
+
+pub struct Group {
+    pub label: String,
+    pub partners: String,
+    pub count: usize,
+    pub restricted: bool,
+    /// (section, from) for every section.
+    pub schedule: Vec<(&'static str, String)>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/advisory.html")]
+pub struct AdvisoryPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub release: Option<Moment>,
+    pub now: Moment,
+    pub timezone: String,
+    pub svg: String,
+    pub groups: Vec<Group>,
+    pub partners: Vec<(String, String)>,
+}
+
+/// The label of a group: its tiers and countries.
+fn label(partners: &[&Partner]) -> String {
+    let mut tiers: Vec<String> = partners.iter().map(|p| p.tier.to_string()).collect();
+    tiers.sort();
+    tiers.dedup();
+    let mut countries: Vec<String> = partners.iter().map(|p| p.country.to_string()).collect();
+    countries.sort();
+    countries.dedup();
+    if countries.len() > 4 {
+        let n = countries.len();
+        countries.truncate(3);
+        countries.push(format!("+{}", n - 3));
+    }
+    format!("{} · {}", tiers.join("/"), countries.join(", "))
+}
+
+pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(id) = AdvisoryId::parse(&id) else { return not_found(&session, "No such advisory.") };
+    let now = Timestamp::now();
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let current = match s.catalogue.get(&mut conn).await {
+        Ok(c) => c,
+        Err(_) => return internal("the catalogue could not be read"),
+    };
+    drop(conn);
+    let Some(advisory) = current.advisory(id.as_str()).cloned() else {
+        return not_found(&session, "No such advisory.");
+    };
+    let number = advisory.approved_revision.unwrap_or(advisory.current_revision);
+    let outline = match s.content.outline(&s.store, &advisory.id, number).await {
+        Ok(o) => o,
+        Err(_) => return internal("the advisory could not be opened"),
+    };
+    let tz = current.policy.timezone.clone();
+    let mut partners: Vec<Partner> = current.partners.values().map(|(p, _)| p.clone()).collect();
+    partners.sort_by(|a, b| a.name.cmp(&b.name));
+    let facts = AdvisoryFacts { advisory: &advisory, meta: &outline.meta, sections: &outline.sections };
+    let mut rows = Vec::new();
+    let mut groups = Vec::new();
+    for (visibilities, members) in schedule_groups(&current.policy, &partners, facts, now) {
+        let Some(first) = members.first() else { continue };
+        let v = view(&current.policy, first, &facts, now);
+        let mut reasons: Vec<String> = Vec::new();
+        let mut restricted = false;
+        for d in &v.decisions {
+            if let Some(b) = &d.blocker {
+                let text = b.describe();
+                if !reasons.contains(&text) {
+                    reasons.push(text);
+                }
+            }
+            for r in d.rules.iter().filter(|r| r.matched) {
+                restricted |= r.cap.is_some();
+                let text = format!("rule {}: {} — because {}", r.id, r.description, r.why.join("; "));
+                if !reasons.contains(&text) {
+                    reasons.push(text);
+                }
+            }
+        }
+        let group_label = label(&members);
+        let schedule = SectionKind::ALL
+            .iter()
+            .zip(visibilities.iter())
+            .filter(|(k, _)| outline.sections.contains(k))
+            .map(|(k, vis)| {
+                let when = match vis {
+                    Visibility::Never => "never".to_owned(),
+                    Visibility::From(t) => local(*t, &tz),
+                };
+                (k.as_str(), when)
+            })
+            .collect();
+        rows.push(Row {
+            label: group_label.clone(),
+            partners: members.iter().map(|p| p.name.clone()).collect(),
+            visibilities,
+            restricted,
+            reasons: reasons.clone(),
+        });
+        groups.push(Group {
+            label: group_label,
+            partners: members.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            count: members.len(),
+            restricted,
+            schedule,
+            reasons,
+        });
+    }
+    let svg = timeline::svg(&rows, advisory.release_at, now, &tz);
+    let page = AdvisoryPage {
+        chrome: Chrome::of(&session),
+        id: advisory.id.to_string(),
+        title: outline.meta.title.clone(),
+        state: format!("{:?}", advisory.state).to_lowercase(),
+        release: advisory.release_at.map(|t| Moment::new(t, &tz)),
+        now: Moment::new(now, &tz),
+        timezone: current.policy.timezone_name.clone(),
+        svg,
+        groups,
+        partners: partners
+            .iter()
+            .map(|p| (p.id.to_string(), format!("{} ({}, {})", p.name, p.country, p.tier)))
+            .collect(),
+    };
+    html(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct AsQuery {
+    partner: String,
+    /// A wall-clock time in the program's time zone (`YYYY-MM-DDTHH:MM`), or empty for now.
+    #[serde(default)]
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/as_partner.html")]
+pub struct AsPartnerPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub partner: String,
+    pub at: Moment,
+    pub timezone: String,
+    /// None: nothing of the advisory exists for the partner then.
+    pub copy: Option<Copy>,
+}
+
+pub struct Copy {
+    pub title: String,
+    pub sections: Vec<(&'static str, String)>,
+    pub upcoming: Vec<(&'static str, Moment)>,
+    pub attachments: Vec<String>,
+    pub fingerprint: String,
+}
+
+pub async fn as_partner(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<AsQuery>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let current = match s.catalogue.get(&mut conn).await {
+        Ok(c) => c,
+        Err(_) => return internal("the catalogue could not be read"),
+    };
+    let tz = current.policy.timezone.clone();
+    let at = if q.at.trim().is_empty() {
+        Timestamp::now()
+    } else {
+        match q.at.trim().parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned(tz.clone()).ok()) {
+            Some(z) => z.timestamp(),
+            None => {
+                return super::problem(
+                    &session,
+                    StatusCode::BAD_REQUEST,
+                    "That moment is not a date and time (YYYY-MM-DDTHH:MM, in program time).",
+                )
+            }
+        }
+    };
+    let Some((partner, _)) = PartnerId::parse(&q.partner).ok().and_then(|p| current.partners.get(p.as_str())) else {
+        return not_found(&session, "No such partner.");
+    };
+    let partner = partner.clone();
+    let copy =
+        match crate::delivery::copy_for(&s.store, &s.content, &s.program.fingerprint_key, &current, &partner, &id, at)
+            .await
+        {
+            Ok(c) => c,
+            Err(_) => return internal("the copy could not be made"),
+        };
+    let detail = json!({"partner": partner.id.as_str(), "at": at.to_string(), "exists": copy.is_some()});
+    if let Err(e) = audit::record(
+        &mut conn,
+        Timestamp::now(),
+        &Actor::Staff(session.user.username.to_string()),
+        "advisory.preview",
+        &id,
+        None,
+        detail,
+    )
+    .await
+    {
+        return internal(e);
+    }
+    drop(conn);
+    let copy = copy.map(|c| Copy {
+        title: c.meta.title.clone(),
+        sections: c.sections.iter().map(|(k, body)| (k.as_str(), body.clone())).collect(),
+        upcoming: c.upcoming.iter().map(|(k, t)| (k.as_str(), Moment::new(*t, &tz))).collect(),
+        attachments: c.attachments.iter().map(|a| a.name.clone()).collect(),
+        fingerprint: c.fingerprint.clone().unwrap_or_else(|| "not fingerprinted".into()),
+    });
+    let page = AsPartnerPage {
+        chrome: Chrome::of(&session),
+        id,
+        partner: format!("{} ({}, {}, tier {})", partner.name, partner.id, partner.country, partner.tier),
+        at: Moment::new(at, &tz),
+        timezone: current.policy.timezone_name.clone(),
+        copy,
+    };
+    html(StatusCode::OK, &page)
+}
