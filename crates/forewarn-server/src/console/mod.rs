@@ -5,12 +5,14 @@
 //! bound to a cookie). Logins are rate-limited per user name and address.
 //!
 //! Pages: sign in, the dashboard, sign out; an advisory's timeline and "see it as a partner" ([`advisories`]);
-//! partners, with suspension and reinstatement for program managers ([`partners`]).
+//! partners, with suspension and reinstatement for program managers ([`partners`]); leak investigations for
+//! investigators ([`investigations`]).
 //!
 //! Times are shown in the program's time zone (the active policy's), the zone the team schedules in, with UTC in
 //! every tooltip: pages carry no script, so the browser's own zone cannot be read.
 
 mod advisories;
+mod investigations;
 mod partners;
 
 use std::sync::OnceLock;
@@ -47,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/advisories/{id}", get(advisories::page))
         .route("/console/advisories/{id}/as", get(advisories::as_partner))
         .route("/console/partners", get(partners::list))
+        .route("/console/investigations", get(investigations::form).post(investigations::run))
         .route("/console/partners/{id}/status", post(partners::change_status))
         .route("/console/static/console.css", get(css))
         .layer(axum::middleware::map_response(security_headers))

@@ -203,3 +203,65 @@ fn timeline_preview_and_suspension_through_the_console() {
     assert_eq!(request(&url, "POST", "/console/partners/kestrel-edr/status", "", Some("csrf=x&action=suspend")).0, 303);
     assert!(sigterm(&mut child).success());
 }
+
+/// An investigator pastes an excerpt of a partner's copy into the console and that partner is named; the report
+/// downloads as JSON; other roles, forged forms and empty leaks change nothing; pasted markup stays text.
+#[test]
+fn an_investigator_names_a_partner_from_a_pasted_excerpt() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let ivan = format!("fw_session={}", sign_in(&url, "ivan", &password_of(&p, "ivan")).unwrap());
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    assert_eq!(request(&url, "GET", "/console/investigations", &priya, None).0, 403);
+    assert_eq!(request(&url, "GET", "/console/investigations", "", None).0, 303);
+    let (status, _, page) = request(&url, "GET", "/console/investigations", &ivan, None);
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&page);
+
+    let token = crate::server::token_of(&p, "northgate-threat-labs");
+    let (status, body) = crate::common::http(&url, "GET", "/api/v1/advisories/ADV-2026-0001", Some(&token));
+    assert_eq!(status, 200);
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let excerpt = view["sections"]["details"].as_str().unwrap().trim().split("\n\n").nth(1).unwrap().to_owned();
+    let form = |extra: &str| format!("csrf={csrf}&leak={}{extra}", encode(&excerpt));
+    let (status, _, report) = request(&url, "POST", "/console/investigations", &ivan, Some(&form("")));
+    assert_eq!(status, 200, "{report}");
+    assert!(report.contains("named: northgate-threat-labs"), "{report}");
+    assert!(report.contains("<tr class=\"accused\"><td>northgate-threat-labs</td>"), "{report}");
+    let (status, head, json) = request(&url, "POST", "/console/investigations", &ivan, Some(&form("&format=json")));
+    assert_eq!(status, 200);
+    assert!(head.to_lowercase().contains("content-disposition: attachment"), "{head}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json["verdict"].as_str().unwrap().contains("northgate-threat-labs"), "{json}");
+
+    // Refused: a forged form, another role, an empty leak. Markup in a leak comes back as text.
+    let forged = format!("csrf=forged&leak={}", encode(&excerpt));
+    assert_eq!(request(&url, "POST", "/console/investigations", &ivan, Some(&forged)).0, 403);
+    let priya_csrf = hidden_csrf(&request(&url, "GET", "/console/partners", &priya, None).2);
+    let other = format!("csrf={priya_csrf}&leak={}", encode(&excerpt));
+    assert_eq!(request(&url, "POST", "/console/investigations", &priya, Some(&other)).0, 403);
+    assert_eq!(request(&url, "POST", "/console/investigations", &ivan, Some(&format!("csrf={csrf}&leak=+"))).0, 400);
+    let (_, _, echoed) = request(
+        &url,
+        "POST",
+        "/console/investigations",
+        &ivan,
+        Some(&format!("csrf={csrf}&leak={}", encode("<script>alert(1)</script>"))),
+    );
+    assert!(!echoed.contains("<script>alert(1)") && echoed.contains("alert(1)"), "{echoed}");
+    let history = p.ok(&["history", "--subject", "leak", "--output", "json"]);
+    assert_eq!(history.matches("investigation.trace").count(), 3, "{history}");
+    assert!(!history.contains("mime_param_rfc2231_join"), "no leaked text in the history");
+    assert!(sigterm(&mut child).success());
+}
+
+/// application/x-www-form-urlencoded.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
