@@ -23,7 +23,7 @@ impl FromRequestParts<AppState> for ActivePartner {
         let caller = Caller::from_request_parts(parts, state).await?;
         let mut conn = state.store.conn().await?;
         let current = state.catalogue.get(&mut conn).await?;
-        let partner = caller.check(&current, Timestamp::now())?;
+        let partner = caller.check(&current, state.clock.now())?;
         caller.rate_limit(state)?;
         Ok(Self(partner, current))
     }
@@ -62,30 +62,7 @@ impl Caller {
             return Err(ApiError::Unauthenticated);
         }
         let (partner, allow) = current.partners.get(row.info.partner_id.as_str()).ok_or(ApiError::Unauthenticated)?;
-        match partner.status {
-            PartnerStatus::Suspended => {
-                return Err(ApiError::Forbidden(format!(
-                    "partner {} is suspended; contact the program for details",
-                    partner.id
-                )))
-            }
-            PartnerStatus::Revoked => {
-                return Err(ApiError::Forbidden(format!("partner {} is revoked from the program", partner.id)))
-            }
-            PartnerStatus::Active => {}
-        }
-        if !partner.in_good_standing(now) {
-            return Err(ApiError::Forbidden(format!(
-                "the agreement of partner {} has expired; renew it with the program",
-                partner.id
-            )));
-        }
-        if !allow.is_empty() && !self.peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
-            return Err(ApiError::Forbidden(format!(
-                "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
-                partner.id
-            )));
-        }
+        standing(partner, allow, self.peer, now)?;
         Ok(partner.clone())
     }
 
@@ -93,6 +70,42 @@ impl Caller {
     pub fn rate_limit(&self, state: &AppState) -> Result<(), ApiError> {
         state.limiter.check(self.presented.id.as_str()).map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))
     }
+}
+
+/// Whether a partner may be answered at `now`, from `peer`: active, under a current agreement, and from an allowed
+/// address when it has an allow-list; otherwise 403 saying why. Every partner-facing path (API tokens and portal
+/// sessions alike) asks this on the catalogue it answers from, so a suspension holds from the next request on.
+pub fn standing(
+    partner: &Partner,
+    allow: &[forewarn_core::IpNet],
+    peer: Option<std::net::IpAddr>,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    match partner.status {
+        PartnerStatus::Suspended => {
+            return Err(ApiError::Forbidden(format!(
+                "partner {} is suspended; contact the program for details",
+                partner.id
+            )))
+        }
+        PartnerStatus::Revoked => {
+            return Err(ApiError::Forbidden(format!("partner {} is revoked from the program", partner.id)))
+        }
+        PartnerStatus::Active => {}
+    }
+    if !partner.in_good_standing(now) {
+        return Err(ApiError::Forbidden(format!(
+            "the agreement of partner {} has expired; renew it with the program",
+            partner.id
+        )));
+    }
+    if !allow.is_empty() && !peer.is_some_and(|ip| allow.iter().any(|n| n.contains(ip))) {
+        return Err(ApiError::Forbidden(format!(
+            "requests for partner {} are not allowed from this address; ask the program to add it to the allow-list",
+            partner.id
+        )));
+    }
+    Ok(())
 }
 
 /// The client's address: the connecting address, or — when that is a trusted proxy — the rightmost address in

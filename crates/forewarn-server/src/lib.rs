@@ -18,6 +18,7 @@ pub mod investigate;
 pub mod limit;
 pub mod log_api;
 pub mod partner_api;
+pub mod portal;
 pub mod recorder;
 pub mod timeline;
 pub mod webhooks;
@@ -92,6 +93,33 @@ pub struct ProgramInfo {
     pub fingerprint_key: forewarn_mark::code::Key,
 }
 
+/// The clock visibility is decided by. Real time — except in debug builds (the binary end-to-end tests run), where
+/// `FOREWARN_TEST_CLOCK_FILE` may name a file holding an RFC 3339 time that is read on every call, so that a test
+/// can move the server's "now" forward. Release builds ignore the variable: a deployed server always runs on real
+/// time. Sessions, rate limits and log timestamps use real time regardless.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    file: Option<std::path::PathBuf>,
+}
+
+impl Clock {
+    pub fn from_env() -> Self {
+        if cfg!(debug_assertions) {
+            Self { file: std::env::var_os("FOREWARN_TEST_CLOCK_FILE").map(Into::into) }
+        } else {
+            Self { file: None }
+        }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or_else(jiff::Timestamp::now)
+    }
+}
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -103,6 +131,7 @@ pub struct AppState {
     pub recorder: recorder::Recorder,
     pub content: Arc<delivery::ContentCache>,
     pub log: log_api::Handle,
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -119,6 +148,7 @@ impl AppState {
             catalogue: Arc::default(),
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            clock: Clock::from_env(),
         }
     }
 }
@@ -152,6 +182,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route("/log/consistency", get(log_api::consistency))
         .route("/log/tile/{*path}", get(log_api::tile))
         .merge(console::routes())
+        .merge(portal::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))

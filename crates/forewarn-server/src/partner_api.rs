@@ -141,22 +141,36 @@ where
     Fut: std::future::Future<Output = Result<(T, Option<Record>), ApiError>>,
 {
     let mut counted = false;
+    let admit = |current: &Current, now: Timestamp| {
+        let partner = caller.check(current, now)?;
+        if !counted {
+            counted = true;
+            caller.rate_limit(s)?;
+        }
+        Ok(partner)
+    };
+    serve_as(s, admit, work).await
+}
+
+/// [`serve`] for any way of knowing the partner: `admit` finds it in the catalogue snapshot (or refuses).
+pub(crate) async fn serve_as<T, F, Fut>(
+    s: &AppState,
+    mut admit: impl FnMut(&Current, Timestamp) -> Result<forewarn_core::Partner, ApiError>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: Fn(std::sync::Arc<Current>, forewarn_core::Partner, Timestamp) -> Fut,
+    Fut: std::future::Future<Output = Result<(T, Option<Record>), ApiError>>,
+{
     for attempt in 0..ATTEMPTS {
         let current = if attempt == 0 {
             s.catalogue.latest(&s.store).await?
         } else {
             s.catalogue.get(&mut *s.store.conn().await?).await?
         };
-        let now = Timestamp::now();
-        let mut outcome = match caller.check(&current, now) {
-            Ok(partner) => {
-                let limited = if counted { Ok(()) } else { caller.rate_limit(s) };
-                counted = true;
-                match limited {
-                    Ok(()) => work(current.clone(), partner, now).await,
-                    Err(e) => Err(e),
-                }
-            }
+        let now = s.clock.now();
+        let mut outcome = match admit(&current, now) {
+            Ok(partner) => work(current.clone(), partner, now).await,
             Err(e) => Err(e),
         };
         if matches!(outcome, Err(ApiError::Internal)) {
@@ -177,7 +191,7 @@ where
 
 /// Renders the caller's copy of advisory `id` with `render` and the record of that copy; 404 when the copy does not
 /// exist. A rendering failure records nothing: no copy was made.
-async fn deliver(
+pub(crate) async fn deliver(
     s: &AppState,
     current: &Current,
     partner: &forewarn_core::Partner,

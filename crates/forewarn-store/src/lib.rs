@@ -23,6 +23,7 @@ pub mod keys;
 pub mod log;
 pub mod partners;
 pub mod policies;
+pub mod portal;
 pub mod program_keys;
 pub mod sessions;
 pub mod tiers;
@@ -148,10 +149,10 @@ impl Store {
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
             Backend::Sqlite => {
-                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions")
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal")
             }
             Backend::Postgres => {
-                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions")
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal")
             }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }

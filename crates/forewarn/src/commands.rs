@@ -347,6 +347,16 @@ pub enum PartnerCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Give a person of the partner a partner-portal login (the password is printed once).
+    AddUser {
+        /// The partner.
+        id: String,
+        /// The new user's name (lower case letters, digits, '-', '_', '.').
+        username: String,
+        /// May manage the organisation's portal users.
+        #[arg(long)]
+        admin: bool,
+    },
     /// Restore a suspended partner.
     Reinstate {
         id: String,
@@ -470,6 +480,28 @@ pub async fn partner(g: &Globals, command: PartnerCommand) -> CliResult {
         }
         PartnerCommand::Suspend { id, reason } => {
             set_status(g, &id, PartnerStatus::Suspended, Some(&reason), now).await?
+        }
+        PartnerCommand::AddUser { id, username, admin } => {
+            let id = PartnerId::parse(&id)?;
+            let username = Username::parse(&username)?;
+            let store = g.open().await?;
+            let me = g.actor(&store, Role::ProgramManager).await?;
+            let password = credentials::generate_password()?;
+            let mut tx = store.begin().await?;
+            let u =
+                forewarn_store::portal::add_user(&mut tx, &username, &id, &password, admin, me.username.as_str(), now)
+                    .await?;
+            let detail = json!({"user": u.username.as_str(), "admin": admin});
+            audit::record(&mut tx, now, &staff(&me), "portal.user.add", id.as_str(), None, detail).await?;
+            tx.commit().await?;
+            if g.json {
+                print_json(
+                    &json!({"user": u.username.as_str(), "partner": id.as_str(), "password": password.as_str()}),
+                );
+            } else {
+                println!("Portal user {} for {id}; password (shown once): {}", u.username, password.as_str());
+                println!("They sign in at /portal on the server.");
+            }
         }
         PartnerCommand::Reinstate { id, reason } => {
             set_status(g, &id, PartnerStatus::Active, reason.as_deref(), now).await?

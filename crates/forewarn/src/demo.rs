@@ -192,6 +192,30 @@ async fn seed(g: &Globals) -> CliResult {
         ));
     }
 
+    // Partner portal logins: a validate-tier US partner, a restricted CN partner, and the suspended one.
+    creds.push_str("\nPartner portal logins (user / password / partner), at /portal:\n");
+    for (user, partner) in [
+        ("kestrel-analyst", "kestrel-edr"),
+        ("hanshan-analyst", "hanshan-antivirus"),
+        ("polder-analyst", "polder-signal-security"),
+    ] {
+        let password = credentials::generate_password()?;
+        let u = forewarn_store::portal::add_user(
+            &mut tx,
+            &Username::parse(user)?,
+            &forewarn_core::PartnerId::parse(partner)?,
+            &password,
+            false,
+            "priya",
+            now,
+        )
+        .await?;
+        audit::record(&mut tx, now, &pm, "portal.user.add", partner, None, json!({"user": u.username.as_str()}))
+            .await?;
+        creds.push_str(&format!("  {user:<16} {}  {partner}\n", password.as_str()));
+    }
+    creds.push('\n');
+
     // Advisories around now.
     let cal = ReleaseCalendar::patch_tuesday();
     let next_pt = cal.next_after(now).ok_or_else(|| CliError::Internal("no next Patch Tuesday".into()))?;

@@ -55,6 +55,15 @@ pub struct AdvisoryPage {
     pub svg: String,
     pub groups: Vec<Group>,
     pub partners: Vec<(String, String)>,
+    /// The signed-in user may approve and schedule.
+    pub approver: bool,
+    /// A revision awaits approval.
+    pub pending: bool,
+    pub author: String,
+    pub revision: u32,
+    pub scheduled: bool,
+    /// The next Patch Tuesdays: (`YYYY-MM`, when in program time).
+    pub patch_tuesdays: Vec<(String, String)>,
 }
 
 /// The label of a group: its tiers and countries.
@@ -79,7 +88,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         Err(r) => return r,
     };
     let Ok(id) = AdvisoryId::parse(&id) else { return not_found(&session, "No such advisory.") };
-    let now = Timestamp::now();
+    let now = s.clock.now();
     let mut conn = match s.store.conn().await {
         Ok(c) => c,
         Err(e) => return internal(e),
@@ -153,6 +162,15 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         });
     }
     let svg = timeline::svg(&rows, advisory.release_at, now, &tz);
+    let calendar = current.policy.calendar();
+    let mut patch_tuesdays = Vec::new();
+    let mut t = now;
+    while patch_tuesdays.len() < 6 {
+        let Some(next) = calendar.next_after(t) else { break };
+        let z = next.to_zoned(calendar.tz.clone());
+        patch_tuesdays.push((format!("{:04}-{:02}", z.year(), z.month()), local(next, &tz)));
+        t = next;
+    }
     let page = AdvisoryPage {
         chrome: Chrome::of(&session),
         id: advisory.id.to_string(),
@@ -167,6 +185,12 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
             .iter()
             .map(|p| (p.id.to_string(), format!("{} ({}, {})", p.name, p.country, p.tier)))
             .collect(),
+        approver: super::has(&session, forewarn_core::Role::Approver),
+        pending: advisory.has_pending_revision() && advisory.state != forewarn_core::AdvisoryState::Withdrawn,
+        author: advisory.created_by.to_string(),
+        revision: advisory.current_revision,
+        scheduled: advisory.state == forewarn_core::AdvisoryState::Scheduled,
+        patch_tuesdays,
     };
     html(StatusCode::OK, &page)
 }
@@ -219,7 +243,7 @@ pub async fn as_partner(
     };
     let tz = current.policy.timezone.clone();
     let at = if q.at.trim().is_empty() {
-        Timestamp::now()
+        s.clock.now()
     } else {
         match q.at.trim().parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned(tz.clone()).ok()) {
             Some(z) => z.timestamp(),

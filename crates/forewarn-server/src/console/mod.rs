@@ -12,6 +12,7 @@
 //! every tooltip: pages carry no script, so the browser's own zone cannot be read.
 
 mod advisories;
+mod authoring;
 mod investigations;
 mod partners;
 
@@ -46,7 +47,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(dashboard))
         .route("/console/login", get(login_form).post(login))
         .route("/console/logout", post(logout))
-        .route("/console/advisories/{id}", get(advisories::page))
+        .route("/console/advisories/new", get(authoring::new_form))
+        .route("/console/advisories", post(authoring::create))
+        .route("/console/advisories/{id}", get(advisories::page).post(authoring::act))
         .route("/console/advisories/{id}/as", get(advisories::as_partner))
         .route("/console/partners", get(partners::list))
         .route("/console/investigations", get(investigations::form).post(investigations::run))
@@ -55,7 +58,7 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::map_response(security_headers))
 }
 
-async fn security_headers(mut r: Response) -> Response {
+pub(crate) async fn security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -74,7 +77,7 @@ async fn css() -> Response {
     r
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -86,14 +89,17 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn set_cookie(s: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if s.program.public_url.starts_with("https://") { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    set_cookie_at(s, "/console", name, value, max_age)
 }
 
-fn html(status: StatusCode, t: &impl Template) -> Response {
+/// A session-style cookie for `path`: HttpOnly, SameSite=Strict, Secure when the public URL is https.
+pub(crate) fn set_cookie_at(s: &AppState, path: &str, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if s.program.public_url.starts_with("https://") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub(crate) fn html(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => {
             let mut r = (status, body).into_response();
@@ -119,6 +125,7 @@ pub(crate) struct Chrome {
     pub roles: String,
     pub csrf: String,
     pub manages_partners: bool,
+    pub author: bool,
 }
 
 impl Chrome {
@@ -128,6 +135,7 @@ impl Chrome {
             roles: session.user.roles.to_string(),
             csrf: session.csrf.clone(),
             manages_partners: has(session, forewarn_core::Role::ProgramManager),
+            author: has(session, forewarn_core::Role::Author),
         }
     }
 }
@@ -153,7 +161,7 @@ fn not_found(session: &sessions::Session, message: &str) -> Response {
     problem(session, StatusCode::NOT_FOUND, message)
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "console request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log has details").into_response()
 }
@@ -197,7 +205,7 @@ struct LoginForm {
     csrf: String,
 }
 
-fn limiter() -> &'static crate::limit::RateLimiter {
+pub(crate) fn limiter() -> &'static crate::limit::RateLimiter {
     static L: OnceLock<crate::limit::RateLimiter> = OnceLock::new();
     L.get_or_init(|| crate::limit::RateLimiter::new(LOGINS_PER_MINUTE))
 }
@@ -305,7 +313,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dashboard, String> {
-    let now = Timestamp::now();
+    let now = s.clock.now();
     let mut conn = s.store.conn().await.map_err(|e| e.to_string())?;
     let current = s.catalogue.get(&mut conn).await.map_err(|_| "the catalogue could not be read".to_owned())?;
     let key = s.store.master_key().map_err(|e| e.to_string())?;

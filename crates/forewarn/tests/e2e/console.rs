@@ -8,7 +8,7 @@ use crate::common::{write_file, Program};
 use crate::server::{sigterm, start_demo};
 
 /// A raw request with cookies and an optional form body; returns (status, headers, body).
-fn request(base: &str, method: &str, path: &str, cookies: &str, form: Option<&str>) -> (u16, String, String) {
+pub fn request(base: &str, method: &str, path: &str, cookies: &str, form: Option<&str>) -> (u16, String, String) {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
     let body = form.unwrap_or("");
@@ -28,24 +28,24 @@ fn request(base: &str, method: &str, path: &str, cookies: &str, form: Option<&st
 }
 
 /// The value a response sets for a cookie.
-fn set_cookie(head: &str, name: &str) -> Option<String> {
+pub fn set_cookie(head: &str, name: &str) -> Option<String> {
     head.lines()
         .filter_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
         .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|v| v.split(';').next().unwrap_or("").to_owned()))
 }
 
-fn hidden_csrf(body: &str) -> String {
+pub fn hidden_csrf(body: &str) -> String {
     body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
-fn password_of(p: &Program, user: &str) -> String {
+pub fn password_of(p: &Program, user: &str) -> String {
     let creds = std::fs::read_to_string(p.data_dir().join("demo-credentials.txt")).unwrap();
     let line = creds.lines().find(|l| l.split_whitespace().next() == Some(user)).unwrap();
     line.split_whitespace().nth(1).unwrap().to_owned()
 }
 
 /// Signs in; returns the session cookie.
-fn sign_in(url: &str, user: &str, password: &str) -> Result<String, (u16, String)> {
+pub fn sign_in(url: &str, user: &str, password: &str) -> Result<String, (u16, String)> {
     let (status, head, body) = request(url, "GET", "/console/login", "", None);
     assert_eq!(status, 200);
     let login = set_cookie(&head, "fw_login").unwrap();
@@ -256,7 +256,7 @@ fn an_investigator_names_a_partner_from_a_pasted_excerpt() {
 }
 
 /// application/x-www-form-urlencoded.
-fn encode(text: &str) -> String {
+pub fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -264,4 +264,69 @@ fn encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Writing and releasing an advisory in the console: an author submits one (bad markers refused with their line,
+/// nothing saved); the author cannot approve it; a second user approves it and schedules it for a Patch Tuesday;
+/// an embargo break needs the id typed and a reason. Every step is in the history.
+#[test]
+fn an_author_submits_and_a_second_user_approves_and_schedules_in_the_console() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let alice = format!("fw_session={}", sign_in(&url, "alice", &password_of(&p, "alice")).unwrap());
+    let bob = format!("fw_session={}", sign_in(&url, "bob", &password_of(&p, "bob")).unwrap());
+    let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
+    assert_eq!(request(&url, "GET", "/console/advisories/new", &audrey, None).0, 403);
+    let (status, _, form) = request(&url, "GET", "/console/advisories/new", &alice, None);
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&form);
+    let fields = |summary: &str| {
+        format!(
+            "csrf={csrf}&title={}&cves=CVE-2026-50001&cwe=CWE-787&cvss={}&products={}&summary={}&details={}",
+            encode("Contoso Relay: heap overflow <b>in</b> header parsing"),
+            encode("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            encode("Contoso Relay: 2.0 through 2.3"),
+            encode(summary),
+            encode("An {{attacker|adversary}} sends a long header.\n\n<script>alert(1)</script>"),
+        )
+    };
+    let before = p.ok(&["advisory", "list", "--output", "json"]);
+    let (status, _, refused) =
+        request(&url, "POST", "/console/advisories", &alice, Some(&fields("A flaw.\nAn {{unclosed|marker")));
+    assert_eq!(status, 400);
+    assert!(refused.contains("Summary section, line 2: fingerprint alternatives"), "{refused}");
+    assert_eq!(p.ok(&["advisory", "list", "--output", "json"]), before, "nothing saved");
+    assert_eq!(request(&url, "POST", "/console/advisories", &alice, Some("csrf=forged&title=x&summary=y")).0, 403);
+    let (status, head, _) = request(&url, "POST", "/console/advisories", &alice, Some(&fields("A {{flaw|bug}}.")));
+    assert_eq!(status, 303);
+    let location = head.lines().find_map(|l| l.strip_prefix("location: ")).unwrap().trim().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let (status, _, page) = request(&url, "GET", &location, &alice, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("draft") && !page.contains("<b>in</b>") && page.contains("&#60;b&#62;in"), "{page}");
+
+    // The author cannot approve her own advisory (alice is no approver); bob can, and schedules it.
+    let act = |who: &str, body: &str| request(&url, "POST", &location, who, Some(body));
+    assert_eq!(act(&alice, &format!("csrf={csrf}&action=approve")).0, 403);
+    let (_, _, bob_page) = request(&url, "GET", &location, &bob, None);
+    let bob_csrf = hidden_csrf(&bob_page);
+    assert!(bob_page.contains("Approve revision 1"), "{bob_page}");
+    assert_eq!(act(&bob, "csrf=forged&action=approve").0, 403);
+    assert_eq!(act(&bob, &format!("csrf={bob_csrf}&action=approve")).0, 303);
+    let month = bob_page.split("name=\"patch_tuesday\">").nth(1).unwrap().split("<option value=\"").nth(2).unwrap();
+    let month = month.split('"').next().unwrap().to_owned();
+    assert_eq!(act(&bob, &format!("csrf={bob_csrf}&action=schedule&patch_tuesday={month}&at=")).0, 303);
+    let (_, _, scheduled) = request(&url, "GET", &location, &bob, None);
+    assert!(scheduled.contains("<dd>scheduled</dd>") && scheduled.contains("Break the embargo now"), "{scheduled}");
+    // An embargo break needs the id typed and a reason.
+    let (status, _, _) = act(&bob, &format!("csrf={bob_csrf}&action=break-embargo&confirm=wrong&reason=x"));
+    assert_eq!(status, 400);
+    let (status, _, _) = act(&bob, &format!("csrf={bob_csrf}&action=break-embargo&confirm={id}&reason="));
+    assert_eq!(status, 400);
+    let history = p.ok(&["history", "--subject", &id, "--output", "json"]);
+    for action in ["advisory.create", "advisory.approve", "advisory.scheduled"] {
+        assert!(history.contains(action), "{action} missing: {history}");
+    }
+    assert!(!history.contains("embargo_broken") && !history.contains("embargo-broken"), "{history}");
+    assert!(sigterm(&mut child).success());
 }

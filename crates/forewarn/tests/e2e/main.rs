@@ -13,6 +13,7 @@ mod log;
 mod openpgp;
 mod poc;
 mod policy;
+mod portal;
 mod server;
 mod trace;
 mod webhooks;

@@ -1,0 +1,308 @@
+//! Writing and releasing advisories in the console, with the same rules as the CLI: an author writes an advisory
+//! (metadata and Markdown sections, fingerprint alternatives checked with their line) and submits it for approval;
+//! someone other than its author approves it; an approver schedules it — on a Patch Tuesday from the program's
+//! calendar or at a date — delays it, or breaks the embargo after typing the advisory's id and giving a reason.
+//! Every change is recorded in the history. Bad input changes nothing and says what is wrong, never quoting section
+//! text.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use forewarn_core::{AdvisoryId, CveId, Cvss, CweId, Product, RevisionMeta, Role, SectionKind, Sections};
+use forewarn_store::advisories::{self, Content};
+use forewarn_store::audit::{self, Actor};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{has, html, internal, problem, session, Chrome};
+use crate::AppState;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AdvisoryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    /// Comma- or space-separated CVE ids.
+    #[serde(default)]
+    cves: String,
+    #[serde(default)]
+    cwe: String,
+    #[serde(default)]
+    cvss: String,
+    /// One product per line: `Name: version range; version range`.
+    #[serde(default)]
+    products: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    details: String,
+    #[serde(default)]
+    detection: String,
+    #[serde(default)]
+    mitigation: String,
+    #[serde(default)]
+    poc: String,
+}
+
+impl AdvisoryForm {
+    fn section(&self, kind: SectionKind) -> &str {
+        match kind {
+            SectionKind::Summary => &self.summary,
+            SectionKind::Details => &self.details,
+            SectionKind::Detection => &self.detection,
+            SectionKind::Mitigation => &self.mitigation,
+            SectionKind::Poc => &self.poc,
+        }
+    }
+
+    /// The content, or what is wrong with the form (never quoting section text).
+    fn content(&self) -> Result<Content, String> {
+        let products = self
+            .products
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let (name, versions) = l.split_once(':').unwrap_or((l, ""));
+                let versions = versions.split(';').map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+                Product::new(name.trim(), versions.collect())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("Products: {e}"))?;
+        let cves = self
+            .cves
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(CveId::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("CVE: {e}"))?;
+        let optional = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        let meta = RevisionMeta {
+            title: self.title.trim().to_owned(),
+            products,
+            cvss: optional(&self.cvss).map(|c| Cvss::parse(&c)).transpose().map_err(|e| format!("CVSS: {e}"))?,
+            cwe: optional(&self.cwe).map(|c| CweId::parse(&c)).transpose().map_err(|e| format!("CWE: {e}"))?,
+            cves,
+            flags: Default::default(),
+        }
+        .validated()
+        .map_err(|e| e.to_string())?;
+        let mut sections = Sections::new();
+        for kind in SectionKind::ALL {
+            let body = self.section(kind).replace("\r\n", "\n");
+            if body.trim().is_empty() {
+                continue;
+            }
+            forewarn_mark::syntax::parse(&body).map_err(|e| {
+                format!("{} section, line {}: fingerprint alternatives: {}", kind.heading(), e.line(), e.reason())
+            })?;
+            sections.set(kind, body.trim_end()).map_err(|e| format!("{} section: {e}", kind.heading()))?;
+        }
+        if sections.get(SectionKind::Summary).is_none() {
+            return Err("Every advisory needs a Summary: it is what restricted partners receive.".into());
+        }
+        Ok(Content { meta, sections, attachments: Vec::new() })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/advisory_new.html")]
+pub struct NewPage {
+    pub chrome: Chrome,
+    pub form: AdvisoryForm,
+    pub problem: Option<String>,
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+fn forged() -> Response {
+    (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page").into_response()
+}
+
+pub async fn new_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !has(&session, Role::Author) {
+        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
+    }
+    html(StatusCode::OK, &NewPage { chrome: Chrome::of(&session), form: AdvisoryForm::default(), problem: None })
+}
+
+pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<AdvisoryForm>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if form.csrf != session.csrf {
+        return forged();
+    }
+    if !has(&session, Role::Author) {
+        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
+    }
+    let content = match form.content() {
+        Ok(c) => c,
+        Err(p) => {
+            return html(StatusCode::BAD_REQUEST, &NewPage { chrome: Chrome::of(&session), form, problem: Some(p) })
+        }
+    };
+    let now = Timestamp::now();
+    let result = async {
+        let key = s.store.master_key()?;
+        let mut tx = s.store.begin().await?;
+        let a = advisories::create(&mut tx, key, None, &content, &session.user.username, now).await?;
+        let sections: Vec<&str> = content.sections.kinds().map(|k| k.as_str()).collect();
+        audit::record(
+            &mut tx,
+            now,
+            &Actor::Staff(session.user.username.to_string()),
+            "advisory.create",
+            a.id.as_str(),
+            None,
+            json!({"revision": 1, "sections": sections, "attachments": 0, "via": "console", "submitted": true}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, forewarn_store::StoreError>(a)
+    }
+    .await;
+    match result {
+        Ok(a) => see_other(&format!("/console/advisories/{}", a.id)),
+        Err(e) if e.is_user_error() => {
+            html(StatusCode::BAD_REQUEST, &NewPage { chrome: Chrome::of(&session), form, problem: Some(e.to_string()) })
+        }
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    /// `approve`, `schedule`, `delay`, `break-embargo`.
+    action: String,
+    /// A Patch Tuesday (`YYYY-MM`) or empty.
+    #[serde(default)]
+    patch_tuesday: String,
+    /// A wall-clock time in program time (`YYYY-MM-DDTHH:MM`) or empty.
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    reason: String,
+    /// For an embargo break: the advisory's id, typed.
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn act(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return forged();
+    }
+    if !has(&session, Role::Approver) {
+        return problem(&session, StatusCode::FORBIDDEN, "Approving and scheduling need the approver role.");
+    }
+    let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
+    let now = Timestamp::now();
+    let calendar = match s
+        .catalogue
+        .get(&mut *match s.store.conn().await {
+            Ok(c) => c,
+            Err(e) => return internal(e),
+        })
+        .await
+    {
+        Ok(c) => c.policy.calendar(),
+        Err(_) => return internal("the catalogue could not be read"),
+    };
+    let when = || -> Result<Timestamp, String> {
+        if let Some((y, m)) = f.patch_tuesday.trim().split_once('-') {
+            let (y, m): (i16, i8) = (y.parse().map_err(|_| "bad month")?, m.parse().map_err(|_| "bad month")?);
+            return calendar.release_of_month(y, m).ok_or_else(|| "That month has no Patch Tuesday.".to_owned());
+        }
+        let at = f.at.trim();
+        if at.is_empty() {
+            return Err("Pick a Patch Tuesday or give a date and time.".into());
+        }
+        at.parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|d| d.to_zoned(calendar.tz.clone()).ok())
+            .map(|z| z.timestamp())
+            .ok_or_else(|| "That is not a date and time (YYYY-MM-DDTHH:MM, in program time).".to_owned())
+    };
+    let reason = f.reason.trim();
+    let actor = Actor::Staff(session.user.username.to_string());
+    let result: Result<Result<String, String>, forewarn_store::StoreError> = async {
+        let mut tx = s.store.begin().await?;
+        let outcome = match f.action.as_str() {
+            "approve" => {
+                let a = advisories::approve(&mut tx, &id, &session.user.username, now).await?;
+                let detail = json!({"revision": a.current_revision, "via": "console"});
+                audit::record(&mut tx, now, &actor, "advisory.approve", id.as_str(), None, detail).await?;
+                Ok(format!("Approved revision {} of {id}.", a.current_revision))
+            }
+            "schedule" | "delay" | "break-embargo" => {
+                let mut a = advisories::get(&mut tx, &id).await?;
+                let previous = a.release_at;
+                let target = match f.action.as_str() {
+                    "break-embargo" if f.confirm.trim() != id.as_str() => {
+                        Err(format!("Type {id} to confirm the embargo break."))
+                    }
+                    "break-embargo" if reason.is_empty() => Err("An embargo break needs a reason.".to_owned()),
+                    "break-embargo" => Ok(now),
+                    "delay" if reason.is_empty() => Err("A delay needs a reason.".to_owned()),
+                    _ => when(),
+                };
+                match target {
+                    Err(p) => Err(p),
+                    Ok(t) => match a.schedule(t, (!reason.is_empty()).then_some(reason), now) {
+                        Err(e) => Err(e.to_string()),
+                        Ok(change) => {
+                            advisories::save_lifecycle(&mut tx, &a).await?;
+                            let detail = json!({"release_at": t.to_string(),
+                                "previous": previous.map(|p| p.to_string()), "via": "console"});
+                            let action = format!("advisory.{}", change.as_str());
+                            let why = (!reason.is_empty()).then_some(reason);
+                            audit::record(&mut tx, now, &actor, &action, id.as_str(), why, detail).await?;
+                            Ok(format!("{id} {}.", change.as_str()))
+                        }
+                    },
+                }
+            }
+            _ => Err("Unknown action.".to_owned()),
+        };
+        if outcome.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+    .await;
+    match result {
+        Ok(Ok(_)) => see_other(&format!("/console/advisories/{id}")),
+        Ok(Err(p)) => problem(&session, StatusCode::BAD_REQUEST, &p),
+        Err(forewarn_store::StoreError::NotFound { .. }) => {
+            problem(&session, StatusCode::NOT_FOUND, "No such advisory.")
+        }
+        Err(e) if e.is_user_error() => problem(&session, StatusCode::CONFLICT, &e.to_string()),
+        Err(e) => internal(e),
+    }
+}

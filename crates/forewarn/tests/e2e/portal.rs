@@ -1,0 +1,106 @@
+//! The partner portal through the real server: a partner's user signs in and reads exactly what the partner may
+//! see — and nothing before its time, with the server's clock moved by the test-only time source; every copy shown
+//! is fingerprinted (an investigator names the partner from an excerpt of its portal page) and recorded; a
+//! suspended partner's users are refused from their next request on; portal and console sessions never open each
+//! other's pages.
+
+use crate::common::Program;
+use crate::console::{encode, hidden_csrf, password_of, request, set_cookie, sign_in};
+use crate::server::{sigterm, start_demo_with};
+
+/// Signs a portal user in; returns the cookie header value.
+fn portal_sign_in(url: &str, user: &str, password: &str) -> Result<String, u16> {
+    let (status, head, body) = request(url, "GET", "/portal/login", "", None);
+    assert_eq!(status, 200);
+    let login = set_cookie(&head, "fw_portal_login").unwrap();
+    let form = format!("username={user}&password={}&csrf={}", encode(password), hidden_csrf(&body));
+    let (status, head, _) = request(url, "POST", "/portal/login", &format!("fw_portal_login={login}"), Some(&form));
+    match (status, set_cookie(&head, "fw_portal")) {
+        (303, Some(s)) if !s.is_empty() => Ok(format!("fw_portal={s}")),
+        _ => Err(status),
+    }
+}
+
+fn set_clock(file: &std::path::Path, t: jiff::Timestamp) {
+    std::fs::write(file, t.to_string()).unwrap();
+}
+
+#[test]
+fn partner_users_read_their_copy_on_time_fingerprinted_and_are_refused_once_suspended() {
+    let p = Program::new();
+    let clock = p.dir.path().join("clock.txt");
+    let (mut child, url, printed) = start_demo_with(&p, &[("FOREWARN_TEST_CLOCK_FILE", clock.to_str().unwrap())]);
+    assert!(printed.iter().any(|l| l.contains("Partner portal logins")), "the demo prints the portal logins");
+    let kestrel = portal_sign_in(&url, "kestrel-analyst", &password_of(&p, "kestrel-analyst")).unwrap();
+    assert_eq!(portal_sign_in(&url, "kestrel-analyst", "wrong"), Err(401));
+
+    // The list and the released advisory, as kestrel (US, validate tier) may see them.
+    let (status, head, home) = request(&url, "GET", "/portal", &kestrel, None);
+    assert_eq!(status, 200, "{home}");
+    assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"));
+    assert!(home.contains("ADV-2026-0001") && home.contains("Kestrel EDR"), "{home}");
+    let (status, _, page) = request(&url, "GET", "/portal/advisories/ADV-2026-0001", &kestrel, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("<h2>poc</h2>") && page.contains("<h2>details</h2>"), "{page}");
+    let (status, head, csaf) = request(&url, "GET", "/portal/advisories/ADV-2026-0001/csaf", &kestrel, None);
+    assert_eq!(status, 200);
+    assert!(head.to_lowercase().contains("content-disposition: attachment"));
+    assert!(csaf.contains("\"csaf_version\""), "a CSAF document");
+
+    // The portal copy is fingerprinted: an investigator names kestrel from five sentences of the page.
+    let paragraph = page.split("<h2>details</h2>").nth(1).unwrap().split("\n\n").nth(1).unwrap().to_owned();
+    let ivan = format!("fw_session={}", sign_in(&url, "ivan", &password_of(&p, "ivan")).unwrap());
+    let (_, _, form) = request(&url, "GET", "/console/investigations", &ivan, None);
+    let body = format!("csrf={}&leak={}", hidden_csrf(&form), encode(&paragraph));
+    let (status, _, report) = request(&url, "POST", "/console/investigations", &ivan, Some(&body));
+    assert_eq!(status, 200);
+    assert!(report.contains("named: kestrel-edr"), "{report}");
+    assert!(report.contains("web"), "the portal delivery is on record with its channel: {report}");
+
+    // Nothing before its time: ADV-2026-0002's T, from the advisory list; a validate partner sees it 5 business
+    // days ahead, PoC included. Before that (the clock moved back) it does not exist for kestrel; after, it does.
+    let list: serde_json::Value = serde_json::from_str(&p.ok(&["advisory", "list", "--output", "json"])).unwrap();
+    let t: jiff::Timestamp = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "ADV-2026-0002")
+        .and_then(|a| a["release_at"].as_str())
+        .unwrap()
+        .parse()
+        .unwrap();
+    set_clock(&clock, t - jiff::SignedDuration::from_hours(24 * 9));
+    let (status, _, early) = request(&url, "GET", "/portal/advisories/ADV-2026-0002", &kestrel, None);
+    assert_eq!(status, 404, "{early}");
+    assert!(!request(&url, "GET", "/portal", &kestrel, None).2.contains("ADV-2026-0002"));
+    set_clock(&clock, t - jiff::SignedDuration::from_hours(24));
+    let (status, _, on_time) = request(&url, "GET", "/portal/advisories/ADV-2026-0002", &kestrel, None);
+    assert_eq!(status, 200, "{on_time}");
+    assert!(on_time.contains("<h2>poc</h2>"), "the PoC after its lead time: {on_time}");
+    // A CN partner's user sees only the summary, and only from T.
+    let hanshan = portal_sign_in(&url, "hanshan-analyst", &password_of(&p, "hanshan-analyst")).unwrap();
+    assert_eq!(request(&url, "GET", "/portal/advisories/ADV-2026-0002", &hanshan, None).0, 404);
+    set_clock(&clock, t + jiff::SignedDuration::from_hours(1));
+    let (status, _, cn) = request(&url, "GET", "/portal/advisories/ADV-2026-0002", &hanshan, None);
+    assert_eq!(status, 200);
+    assert!(cn.contains("<h2>summary</h2>") && !cn.contains("<h2>details</h2>") && !cn.contains("<h2>poc</h2>"));
+    std::fs::remove_file(&clock).unwrap();
+
+    // Suspension holds from the next request on; the suspended demo partner's user is refused already.
+    let polder = portal_sign_in(&url, "polder-analyst", &password_of(&p, "polder-analyst")).unwrap();
+    let (status, _, refused) = request(&url, "GET", "/portal", &polder, None);
+    assert_eq!(status, 403);
+    assert!(refused.contains("suspended"), "{refused}");
+    p.ok(&["--as", "priya", "partner", "suspend", "kestrel-edr", "--reason", "portal test"]);
+    let (status, _, refused) = request(&url, "GET", "/portal/advisories/ADV-2026-0001", &kestrel, None);
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(request(&url, "GET", "/portal/advisories/ADV-2026-0001/csaf", &kestrel, None).0, 403);
+
+    // Portal and console sessions never open each other's pages; forged sign-outs change nothing.
+    assert_eq!(request(&url, "GET", "/console", &kestrel.replace("fw_portal=", "fw_session="), None).0, 303);
+    assert_eq!(request(&url, "GET", "/portal", &ivan.replace("fw_session=", "fw_portal="), None).0, 303);
+    assert_eq!(request(&url, "GET", "/portal", "", None).0, 303);
+    assert_eq!(request(&url, "POST", "/portal/logout", &hanshan, Some("csrf=forged")).0, 403);
+    assert_eq!(request(&url, "GET", "/portal", &hanshan, None).0, 200, "still signed in");
+    assert!(sigterm(&mut child).success());
+}
