@@ -330,3 +330,68 @@ fn an_author_submits_and_a_second_user_approves_and_schedules_in_the_console() {
     assert!(!history.contains("embargo_broken") && !history.contains("embargo-broken"), "{history}");
     assert!(sigterm(&mut child).success());
 }
+
+/// Every console route, table-driven: anonymous requests, partner portal sessions and partner API tokens are sent
+/// to sign in; every state-changing request with a staff session but a missing or forged CSRF token is refused and
+/// changes nothing; every page carries the CSP. (The portal's routes: the same, the other way round.)
+#[test]
+fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let staff = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    let token = crate::server::token_of(&p, "kestrel-edr");
+    let console_get = [
+        "/console",
+        "/console/advisories/new",
+        "/console/advisories/ADV-2026-0001",
+        "/console/advisories/ADV-2026-0001/as?partner=kestrel-edr",
+        "/console/partners",
+        "/console/investigations",
+    ];
+    let console_post = [
+        ("/console/logout", ""),
+        ("/console/advisories", "title=x&summary=y"),
+        ("/console/advisories/ADV-2026-0001", "action=break-embargo&confirm=ADV-2026-0001&reason=x"),
+        ("/console/partners/kestrel-edr/status", "action=suspend&reason=x"),
+        ("/console/investigations", "leak=some+text"),
+    ];
+    let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
+    let strangers =
+        ["".to_owned(), format!("fw_session={token}"), portal.replace("fw_portal=", "fw_session="), portal.clone()];
+    for path in console_get {
+        for who in &strangers {
+            assert_eq!(request(&url, "GET", path, who, None).0, 303, "GET {path} as {who:?}");
+        }
+        let (status, head, _) = request(&url, "GET", path, &staff, None);
+        assert!(status == 200 || status == 403, "GET {path}: {status}");
+        assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "GET {path}");
+    }
+    let before = (p.ok(&["advisory", "list", "--output", "json"]), p.ok(&["partner", "list", "--output", "json"]));
+    for (path, form) in console_post {
+        for who in &strangers {
+            assert_eq!(request(&url, "POST", path, who, Some(&format!("csrf=x&{form}"))).0, 303, "POST {path}");
+        }
+        // Without a token: refused when the form is read (422) or when it is checked (403).
+        let status = request(&url, "POST", path, &staff, Some(form)).0;
+        assert!(status == 422 || status == 403, "POST {path} without a token: {status}");
+        assert_eq!(request(&url, "POST", path, &staff, Some(&format!("csrf=forged&{form}"))).0, 403, "POST {path}");
+    }
+    let after = (p.ok(&["advisory", "list", "--output", "json"]), p.ok(&["partner", "list", "--output", "json"]));
+    assert_eq!(before, after, "nothing changed");
+    assert_eq!(request(&url, "GET", "/console", &staff, None).0, 200, "still signed in");
+    for path in ["/portal", "/portal/advisories/ADV-2026-0001", "/portal/advisories/ADV-2026-0001/csaf"] {
+        for who in
+            ["".to_owned(), staff.clone(), staff.replace("fw_session=", "fw_portal="), format!("fw_portal={token}")]
+        {
+            assert_eq!(request(&url, "GET", path, &who, None).0, 303, "GET {path} as {who:?}");
+        }
+        let (status, head, _) = request(&url, "GET", path, &portal, None);
+        assert_eq!(status, 200, "GET {path}");
+        assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "GET {path}");
+    }
+    for path in ["/console/login", "/portal/login"] {
+        let (_, head, _) = request(&url, "GET", path, "", None);
+        assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "GET {path}");
+    }
+    assert!(sigterm(&mut child).success());
+}

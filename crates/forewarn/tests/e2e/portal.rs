@@ -21,6 +21,11 @@ fn portal_sign_in(url: &str, user: &str, password: &str) -> Result<String, u16> 
     }
 }
 
+/// A signed-in portal session of a demo user (for other tests).
+pub fn sign_in_for_test(url: &str, p: &Program, user: &str) -> String {
+    portal_sign_in(url, user, &password_of(p, user)).unwrap()
+}
+
 fn set_clock(file: &std::path::Path, t: jiff::Timestamp) {
     std::fs::write(file, t.to_string()).unwrap();
 }
