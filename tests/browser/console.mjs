@@ -105,7 +105,10 @@ try {
 
   let releaseOfNext;
   await check("the next Patch Tuesday's timeline shows the CN partners' row restricted, with the law", async () => {
-    await bob.page.goto(`${url}/console/advisories/ADV-2026-0002`);
+    // As a new user would: from the dashboard's next Patch Tuesday to the advisory.
+    await bob.page.goto(`${url}/console`);
+    await bob.page.locator('section.next-pt').getByRole('link', { name: 'ADV-2026-0002' }).click();
+    await bob.page.waitForURL(`${url}/console/advisories/ADV-2026-0002`);
     const restricted = bob.page.locator('svg.timeline g.row.restricted');
     assert.ok((await restricted.count()) >= 1, 'a restricted row in the picture');
     const cn = bob.page.locator('article.group.restricted', { hasText: 'Hanshan Antivirus' });

@@ -127,6 +127,12 @@ pub async fn run(g: &Globals, args: DemoArgs) -> CliResult {
         }
         let _ = writeln!(out);
         if !args.no_serve {
+            let _ = writeln!(out, "Console: {url}/console  (sign in as priya with the password above; the dashboard");
+            let _ = writeln!(
+                out,
+                "         links each advisory of the next Patch Tuesday to who sees what, when, and why)"
+            );
+            let _ = writeln!(out, "Portal:  {url}/portal   (a partner's view: kestrel-analyst or hanshan-analyst)");
             let _ = writeln!(out, "Serving on {url}   (try: curl {url}/healthz)");
             let _ = writeln!(out, "Stop with Ctrl-C; run the same command again to reuse this data.");
         }

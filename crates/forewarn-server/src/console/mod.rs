@@ -277,15 +277,18 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<
     r
 }
 
+#[derive(Clone)]
 struct AdvisoryRow {
     id: String,
     title: String,
     state: String,
-    release_at: Option<String>,
+    /// (program time, UTC).
+    release_at: Option<(String, String)>,
 }
 
 struct UpcomingRow {
     at: String,
+    at_utc: String,
     advisory: String,
     section: &'static str,
     partners: usize,
@@ -297,8 +300,11 @@ struct Dashboard {
     chrome: Chrome,
     advisories: Vec<AdvisoryRow>,
     upcoming: Vec<UpcomingRow>,
-    suspended: Vec<(String, String)>,
+    suspended: Vec<(String, String, String)>,
     log_size: Option<u64>,
+    /// The next Patch Tuesday (program time) and the advisories released on it.
+    next_patch_tuesday: Option<String>,
+    on_next_patch_tuesday: Vec<AdvisoryRow>,
 }
 
 async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -317,18 +323,25 @@ async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dash
     let mut conn = s.store.conn().await.map_err(|e| e.to_string())?;
     let current = s.catalogue.get(&mut conn).await.map_err(|_| "the catalogue could not be read".to_owned())?;
     let key = s.store.master_key().map_err(|e| e.to_string())?;
+    let calendar = current.policy.calendar();
+    let next_pt = calendar.next_after(now);
+    let mut on_next_patch_tuesday = Vec::new();
     let mut advisories = Vec::new();
     for a in &current.advisories {
         let title = forewarn_store::advisories::outline(&mut conn, key, &a.id, a.current_revision)
             .await
             .map(|o| o.meta.title)
             .unwrap_or_else(|_| "(cannot be opened)".into());
-        advisories.push(AdvisoryRow {
+        let row = AdvisoryRow {
             id: a.id.to_string(),
             title,
             state: format!("{:?}", a.state).to_lowercase(),
-            release_at: a.release_at.map(|t| t.to_string()),
-        });
+            release_at: a.release_at.map(|t| (crate::timeline::local(t, &current.policy.timezone), t.to_string())),
+        };
+        if next_pt.is_some() && a.release_at == next_pt && a.state == forewarn_core::AdvisoryState::Scheduled {
+            on_next_patch_tuesday.push(row.clone());
+        }
+        advisories.push(row);
     }
     drop(conn);
     // What becomes visible to whom in the next 7 days: every partner's view of every published advisory.
@@ -351,22 +364,34 @@ async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dash
     let upcoming = counts
         .into_iter()
         .map(|((t, advisory, section), partners)| UpcomingRow {
-            at: t.to_string(),
+            at: crate::timeline::local(t, &current.policy.timezone),
+            at_utc: t.to_string(),
             advisory,
             section: section.as_str(),
             partners,
         })
         .collect();
-    let mut suspended: Vec<(String, String)> = current
+    let mut suspended: Vec<(String, String, String)> = current
         .partners
         .values()
         .filter(|(p, _)| p.status == PartnerStatus::Suspended)
-        .map(|(p, _)| (p.name.clone(), p.status_changed_at.to_string()))
+        .map(|(p, _)| {
+            let since = p.status_changed_at;
+            (p.name.clone(), crate::timeline::local(since, &current.policy.timezone), since.to_string())
+        })
         .collect();
-    suspended.sort_by(|a, b| b.1.cmp(&a.1));
+    suspended.sort_by(|a, b| b.2.cmp(&a.2));
     let log_size = forewarn_store::log::latest_checkpoint(&mut *s.store.conn().await.map_err(|e| e.to_string())?)
         .await
         .map_err(|e| e.to_string())?
         .map(|(size, _)| size);
-    Ok(Dashboard { chrome: Chrome::of(&session), advisories, upcoming, suspended, log_size })
+    Ok(Dashboard {
+        chrome: Chrome::of(&session),
+        advisories,
+        upcoming,
+        suspended,
+        log_size,
+        next_patch_tuesday: next_pt.map(|t| crate::timeline::local(t, &current.policy.timezone)),
+        on_next_patch_tuesday,
+    })
 }

@@ -125,10 +125,15 @@ fn staff_sign_in_see_the_dashboard_and_sign_out_under_csp_and_csrf() {
 #[test]
 fn timeline_preview_and_suspension_through_the_console() {
     let p = Program::new();
-    let (mut child, url, _) = start_demo(&p);
+    let (mut child, url, printed) = start_demo(&p);
     let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
     let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
 
+    // The dashboard leads to the next Patch Tuesday's advisories; the demo printed where the console is.
+    let (_, _, dashboard) = request(&url, "GET", "/console", &priya, None);
+    let next = dashboard.split("<section class=\"next-pt\">").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(next.contains("href=\"/console/advisories/ADV-2026-0002\""), "{next}");
+    assert!(printed.iter().any(|l| l.starts_with("Console: http")), "{printed:?}");
     // The next Patch Tuesday's advisory: CN partners see only the summary, at T, for a stated legal reason.
     let (status, head, body) = request(&url, "GET", "/console/advisories/ADV-2026-0002", &priya, None);
     assert_eq!(status, 200, "{body}");
