@@ -14,6 +14,7 @@
 mod advisories;
 mod authoring;
 mod investigations;
+mod log;
 mod partners;
 
 use std::sync::OnceLock;
@@ -53,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/advisories/{id}/as", get(advisories::as_partner))
         .route("/console/partners", get(partners::list))
         .route("/console/investigations", get(investigations::form).post(investigations::run))
+        .route("/console/log", get(log::page))
+        .route("/console/log/verify", post(log::verify))
         .route("/console/partners/{id}/status", post(partners::change_status))
         .route("/console/static/console.css", get(css))
         .layer(axum::middleware::map_response(security_headers))
@@ -126,6 +129,8 @@ pub(crate) struct Chrome {
     pub csrf: String,
     pub manages_partners: bool,
     pub author: bool,
+    pub auditor: bool,
+    pub investigator: bool,
 }
 
 impl Chrome {
@@ -136,6 +141,8 @@ impl Chrome {
             csrf: session.csrf.clone(),
             manages_partners: has(session, forewarn_core::Role::ProgramManager),
             author: has(session, forewarn_core::Role::Author),
+            auditor: has(session, forewarn_core::Role::Auditor),
+            investigator: has(session, forewarn_core::Role::Investigator),
         }
     }
 }

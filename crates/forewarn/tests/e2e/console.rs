@@ -352,6 +352,8 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         "/console/advisories/ADV-2026-0001/as?partner=kestrel-edr",
         "/console/partners",
         "/console/investigations",
+        "/console/log",
+        "/console/log?entry=0",
     ];
     let console_post = [
         ("/console/logout", ""),
@@ -359,6 +361,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/advisories/ADV-2026-0001", "action=break-embargo&confirm=ADV-2026-0001&reason=x"),
         ("/console/partners/kestrel-edr/status", "action=suspend&reason=x"),
         ("/console/investigations", "leak=some+text"),
+        ("/console/log/verify", ""),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -398,5 +401,38 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         let (_, head, _) = request(&url, "GET", path, "", None);
         assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "GET {path}");
     }
+    assert!(sigterm(&mut child).success());
+}
+
+/// The log page for auditors: the signed checkpoint and the key to pin, any entry with its inclusion proof, and a
+/// full verification on request; other roles are refused.
+#[test]
+fn an_auditor_sees_the_checkpoint_looks_up_an_entry_and_verifies_the_log() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    assert_eq!(request(&url, "GET", "/console/log", &priya, None).0, 403);
+    // The sequencer integrates the demo's events within a second or so.
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = request(&url, "GET", "/console/log", &audrey, None).2;
+        if page.contains("entries</h2>") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(page.contains("entries</h2>") && page.contains("Verifier key"), "{page}");
+    let (_, _, entry) = request(&url, "GET", "/console/log?entry=0", &audrey, None);
+    assert!(entry.contains("&#34;entry&#34;: 0") || entry.contains("\"entry\": 0"), "{entry}");
+    assert!(entry.contains("proof"), "{entry}");
+    let (_, _, bad) = request(&url, "GET", "/console/log?entry=first", &audrey, None);
+    assert!(bad.contains("An entry is a number"), "{bad}");
+    let (_, _, missing) = request(&url, "GET", "/console/log?entry=99999999", &audrey, None);
+    assert!(missing.contains("is not in the log"), "{missing}");
+    let csrf = hidden_csrf(&page);
+    let (status, _, verified) = request(&url, "POST", "/console/log/verify", &audrey, Some(&format!("csrf={csrf}")));
+    assert_eq!(status, 200);
+    assert!(verified.contains("Verified:") && verified.contains("signed checkpoints match"), "{verified}");
     assert!(sigterm(&mut child).success());
 }
