@@ -380,3 +380,34 @@ pub fn schedule_groups<'a>(
     groups.sort_by_key(|(v, _)| *v.iter().min().unwrap_or(&Visibility::Never));
     groups
 }
+
+/// One visibility a proposed policy would change: advisory (index into the advisories given), partner, section,
+/// before and after.
+pub type Change<'a> = (usize, &'a Partner, SectionKind, Visibility, Visibility);
+
+/// What replacing `old` by `new` would change for these partners and advisories at `now`: every (advisory, partner,
+/// section) whose visibility differs. A dry run: nothing is decided for anyone.
+pub fn diff<'a>(
+    old: &Policy,
+    new: &Policy,
+    partners: &'a [Partner],
+    advisories: &[AdvisoryFacts<'_>],
+    now: Timestamp,
+) -> Vec<Change<'a>> {
+    let (eo, en) = (Evaluator::new(old), Evaluator::new(new));
+    let mut changes = Vec::new();
+    for (i, facts) in advisories.iter().enumerate() {
+        let (ao, an) = (eo.advisory(*facts), en.advisory(*facts));
+        for p in partners {
+            let before = eo.visibilities(&eo.partner(p), &ao, now);
+            let after = en.visibilities(&en.partner(p), &an, now);
+            for s in SectionKind::ALL {
+                let (b, a) = (before[section_index(s)], after[section_index(s)]);
+                if b != a {
+                    changes.push((i, p, s, b, a));
+                }
+            }
+        }
+    }
+    changes
+}

@@ -11,7 +11,9 @@ pub mod decide;
 pub mod document;
 pub mod lead;
 
-pub use decide::{decide, schedule_groups, view, AdvisoryFacts, Blocker, Decision, Evaluator, RuleStep, View};
+pub use decide::{
+    decide, diff, schedule_groups, view, AdvisoryFacts, Blocker, Change, Decision, Evaluator, RuleStep, View,
+};
 pub use document::{Policy, PolicyError};
 pub use lead::{Ahead, Lead, Visibility};
 

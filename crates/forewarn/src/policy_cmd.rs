@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use forewarn_core::{Advisory, AdvisoryId, Partner, PartnerId, Role, SectionKind, TierName};
-use forewarn_policy::document::section_index;
 use forewarn_policy::{decide, AdvisoryFacts, Decision, Evaluator, Policy, Visibility};
 use forewarn_store::advisories::{self, Revision};
 use forewarn_store::audit::{self, Actor};
@@ -332,22 +331,16 @@ pub async fn policy(g: &Globals, command: PolicyCommand) -> CliResult {
                     .collect(),
             };
             let all = partners::list(&mut conn, &PartnerFilter::default()).await?;
-            let (eo, en) = (Evaluator::new(&old_p), Evaluator::new(&new_p));
-            let mut changes = Vec::new();
+            let mut loaded = Vec::new();
             for id in &ids {
-                let loaded = load_advisory(&store, &mut conn, id).await?;
-                let (ao, an) = (eo.advisory(loaded.facts()), en.advisory(loaded.facts()));
-                for p in &all {
-                    let before = eo.visibilities(&eo.partner(p), &ao, now);
-                    let after = en.visibilities(&en.partner(p), &an, now);
-                    for s in SectionKind::ALL {
-                        let (b, a) = (before[section_index(s)], after[section_index(s)]);
-                        if b != a {
-                            changes.push((id.clone(), p.id.clone(), s, b, a));
-                        }
-                    }
-                }
+                loaded.push(load_advisory(&store, &mut conn, id).await?);
             }
+            let facts: Vec<AdvisoryFacts<'_>> = loaded.iter().map(Loaded::facts).collect();
+            let changes: Vec<(AdvisoryId, PartnerId, SectionKind, Visibility, Visibility)> =
+                forewarn_policy::diff(&old_p, &new_p, &all, &facts, now)
+                    .into_iter()
+                    .map(|(i, p, s, b, a)| (ids[i].clone(), p.id.clone(), s, b, a))
+                    .collect();
             if g.json {
                 print_json(&json!(changes
                     .iter()

@@ -16,6 +16,7 @@ mod authoring;
 mod investigations;
 mod log;
 mod partners;
+mod policy;
 
 use std::sync::OnceLock;
 
@@ -55,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/partners", get(partners::list))
         .route("/console/investigations", get(investigations::form).post(investigations::run))
         .route("/console/log", get(log::page))
+        .route("/console/policy", get(policy::page))
+        .route("/console/policy/diff", post(policy::dry_run))
         .route("/console/log/verify", post(log::verify))
         .route("/console/partners/{id}/status", post(partners::change_status))
         .route("/console/static/console.css", get(css))

@@ -354,6 +354,8 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         "/console/investigations",
         "/console/log",
         "/console/log?entry=0",
+        "/console/policy",
+        "/console/policy?partner=hanshan-antivirus&advisory=ADV-2026-0002",
     ];
     let console_post = [
         ("/console/logout", ""),
@@ -362,6 +364,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/partners/kestrel-edr/status", "action=suspend&reason=x"),
         ("/console/investigations", "leak=some+text"),
         ("/console/log/verify", ""),
+        ("/console/policy/diff", "policy=x"),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -434,5 +437,40 @@ fn an_auditor_sees_the_checkpoint_looks_up_an_entry_and_verifies_the_log() {
     let (status, _, verified) = request(&url, "POST", "/console/log/verify", &audrey, Some(&format!("csrf={csrf}")));
     assert_eq!(status, 200);
     assert!(verified.contains("Verified:") && verified.contains("signed checkpoints match"), "{verified}");
+    assert!(sigterm(&mut child).success());
+}
+
+/// The policy pages: the active policy, an explanation with its legal source, and a dry run that flags a proposed
+/// policy's earlier visibilities and refuses one that does not parse.
+#[test]
+fn the_policy_is_explained_and_a_proposal_dry_run() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    let (status, _, page) = request(&url, "GET", "/console/policy", &priya, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("Active: version 1"), "{page}");
+    let (_, _, explained) =
+        request(&url, "GET", "/console/policy?partner=hanshan-antivirus&advisory=ADV-2026-0002", &priya, None);
+    assert!(explained.contains("as seen by Hanshan Antivirus"), "{explained}");
+    assert!(explained.contains("matches</strong>") && explained.contains("RMSV"), "{explained}");
+    assert!(explained.contains("<td>details</td>") && explained.contains("<td>never</td>"), "{explained}");
+    let csrf = hidden_csrf(&page);
+    let policy = include_str!("../../../../policy/default.toml");
+    let earlier = policy.replacen("poc = \"5 business days\"", "poc = \"8 business days\"", 1);
+    assert_ne!(earlier, policy);
+    let form = format!("csrf={csrf}&policy={}", encode(&earlier));
+    let (status, _, diff) = request(&url, "POST", "/console/policy/diff", &priya, Some(&form));
+    assert_eq!(status, 200, "{diff}");
+    assert!(diff.contains("would make a section visible earlier") && diff.contains("EARLIER"), "{diff}");
+    assert!(!diff.contains(" 0 would make"), "{diff}");
+    let same = format!("csrf={csrf}&policy={}", encode(policy));
+    let (_, _, none) = request(&url, "POST", "/console/policy/diff", &priya, Some(&same));
+    assert!(none.contains("0 change(s); 0 would make"), "{none}");
+    let (status, _, bad) =
+        request(&url, "POST", "/console/policy/diff", &priya, Some(&format!("csrf={csrf}&policy=tiers+%3D+3")));
+    assert_eq!(status, 400);
+    assert!(bad.contains("does not parse"), "{bad}");
+    assert_eq!(request(&url, "GET", "/console/policy", &priya, None).2.matches("<tr><td>1</td>").count(), 1);
     assert!(sigterm(&mut child).success());
 }
