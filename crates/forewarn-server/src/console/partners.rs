@@ -184,3 +184,275 @@ pub async fn change_status(
         Err(e) => internal(e),
     }
 }
+
+pub struct TokenRow {
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub state: String,
+}
+
+pub struct WebhookRow {
+    pub event: String,
+    pub kind: String,
+    pub advisory: String,
+    pub state: String,
+    pub at: String,
+    pub outcome: String,
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/partner.html")]
+pub struct PartnerPage {
+    pub chrome: Chrome,
+    pub row: PartnerRow,
+    pub contacts: String,
+    pub agreement: String,
+    pub tokens: Vec<TokenRow>,
+    /// A token just issued: shown once.
+    pub new_token: Option<String>,
+    pub webhooks: Vec<WebhookRow>,
+    pub history: Vec<HistoryRow>,
+    pub notice: Option<String>,
+}
+
+async fn partner_page(
+    s: &AppState,
+    session: &forewarn_store::sessions::Session,
+    id: &PartnerId,
+    new_token: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let p = match partners::find(&mut conn, id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return problem(session, StatusCode::NOT_FOUND, "No such partner."),
+        Err(e) => return internal(e),
+    };
+    let tz = match s.catalogue.get(&mut conn).await {
+        Ok(c) => c.policy.timezone.clone(),
+        Err(_) => jiff::tz::TimeZone::UTC,
+    };
+    let now = Timestamp::now();
+    let local = |t: Timestamp| crate::timeline::local(t, &tz);
+    let tokens = match partners::tokens(&mut conn, id).await {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
+    let webhooks = match forewarn_store::webhooks::log(&mut conn, id.as_str(), 50).await {
+        Ok(w) => w,
+        Err(e) => return internal(e),
+    };
+    let history = match audit::list(&mut conn, Some(id.as_str()), 30).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    let page = PartnerPage {
+        chrome: Chrome::of(session),
+        row: PartnerRow {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            country: p.country.to_string(),
+            tier: p.tier.to_string(),
+            status: p.status.as_str().to_owned(),
+            reason: p.status_reason.clone().unwrap_or_default(),
+            since: local(p.status_changed_at),
+            since_utc: p.status_changed_at.to_string(),
+        },
+        contacts: p.contacts.join(", "),
+        agreement: p.agreement_expires_at.map_or_else(|| "no end date".to_owned(), local),
+        tokens: tokens
+            .iter()
+            .map(|t| TokenRow {
+                id: t.id.to_string(),
+                label: t.label.clone(),
+                created: local(t.created_at),
+                state: match (t.revoked_at, t.expires_at) {
+                    (Some(r), _) => format!("revoked {}", local(r)),
+                    (None, Some(e)) if e <= now => format!("expired {}", local(e)),
+                    (None, Some(e)) => format!("live until {}", local(e)),
+                    (None, None) => "live".to_owned(),
+                },
+            })
+            .collect(),
+        new_token,
+        webhooks: webhooks
+            .iter()
+            .map(|w| WebhookRow {
+                event: w.event_id.clone(),
+                kind: w.event_type.clone(),
+                advisory: w.advisory_id.clone(),
+                state: w.state.clone(),
+                at: w.at.map(local).unwrap_or_default(),
+                outcome: match (&w.status_code, &w.error) {
+                    (Some(code), _) => format!("HTTP {code}"),
+                    (None, Some(e)) => e.clone(),
+                    (None, None) => String::new(),
+                },
+            })
+            .collect(),
+        history: history
+            .iter()
+            .map(|h| HistoryRow {
+                at: local(h.at),
+                actor: h.actor.clone(),
+                action: h.action.clone(),
+                reason: h.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        notice,
+    };
+    html(StatusCode::OK, &page)
+}
+
+pub async fn show(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(id) = PartnerId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such partner.") };
+    partner_page(&s, &session, &id, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RotateForm {
+    csrf: String,
+    /// Hours the old tokens keep working (0: they stop now).
+    #[serde(default)]
+    overlap_hours: String,
+}
+
+pub async fn rotate(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<RotateForm>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    if !has(&session, Role::ProgramManager) {
+        return problem(&session, StatusCode::FORBIDDEN, "Rotating tokens needs the program-manager role.");
+    }
+    let Ok(id) = PartnerId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such partner.") };
+    let hours: i64 = match f.overlap_hours.trim() {
+        "" => 24,
+        h => match h.parse() {
+            Ok(n) if (0..=24 * 30).contains(&n) => n,
+            _ => return problem(&session, StatusCode::BAD_REQUEST, "The overlap is a number of hours from 0 to 720."),
+        },
+    };
+    let overlap = jiff::SignedDuration::from_hours(hours);
+    let now = Timestamp::now();
+    let result = async {
+        let mut tx = s.store.begin().await?;
+        let token = partners::rotate(&mut tx, &id, overlap, None, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &Actor::Staff(session.user.username.to_string()),
+            "partner.token-rotate",
+            id.as_str(),
+            None,
+            json!({"token": token.id.as_str(), "overlap_seconds": overlap.as_secs(), "via": "console"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, forewarn_store::StoreError>(token)
+    }
+    .await;
+    match result {
+        Ok(token) => {
+            let notice = if hours == 0 {
+                "New token issued; older tokens stopped working now.".to_owned()
+            } else {
+                format!("New token issued; older tokens keep working for {hours} hours.")
+            };
+            partner_page(&s, &session, &id, Some(token.text.to_string()), Some(notice)).await
+        }
+        Err(forewarn_store::StoreError::NotFound { .. }) => {
+            problem(&session, StatusCode::NOT_FOUND, "No such partner.")
+        }
+        Err(e) if e.is_user_error() => problem(&session, StatusCode::CONFLICT, &e.to_string()),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    csrf: String,
+    name: String,
+    country: String,
+    tier: String,
+    contact: String,
+}
+
+pub async fn add(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<AddForm>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    if !has(&session, Role::ProgramManager) {
+        return problem(&session, StatusCode::FORBIDDEN, "Adding partners needs the program-manager role.");
+    }
+    let new = match partners::NewPartner::new(
+        f.name.trim(),
+        None,
+        f.country.trim(),
+        f.tier.trim(),
+        &[f.contact.trim().to_owned()],
+        &[],
+    ) {
+        Ok(n) => n,
+        Err(e) => return render(&s, &session, Filters::default(), Some(e.to_string()), StatusCode::BAD_REQUEST).await,
+    };
+    let now = Timestamp::now();
+    let result = async {
+        let mut tx = s.store.begin().await?;
+        let p = partners::insert(&mut tx, &new, now).await?;
+        let token = partners::issue(&mut tx, &p.id, "initial", None, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &Actor::Staff(session.user.username.to_string()),
+            "partner.add",
+            p.id.as_str(),
+            None,
+            json!({"name": p.name, "country": p.country.as_str(), "tier": p.tier.as_str(),
+                "token": token.id.as_str(), "via": "console"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, forewarn_store::StoreError>((p, token))
+    }
+    .await;
+    match result {
+        Ok((p, token)) => {
+            let notice = format!("Added {}. Give them the API token below: it is shown only now.", p.name);
+            partner_page(&s, &session, &p.id, Some(token.text.to_string()), Some(notice)).await
+        }
+        Err(e) if e.is_user_error() => {
+            render(&s, &session, Filters::default(), Some(e.to_string()), StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => internal(e),
+    }
+}

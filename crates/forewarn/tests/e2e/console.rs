@@ -356,6 +356,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         "/console/log?entry=0",
         "/console/policy",
         "/console/policy?partner=hanshan-antivirus&advisory=ADV-2026-0002",
+        "/console/partners/kestrel-edr",
     ];
     let console_post = [
         ("/console/logout", ""),
@@ -365,6 +366,8 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/investigations", "leak=some+text"),
         ("/console/log/verify", ""),
         ("/console/policy/diff", "policy=x"),
+        ("/console/partners/kestrel-edr/rotate", "overlap_hours=0"),
+        ("/console/partners/new", "name=Zed+Labs&country=DE&tier=ans&contact=a%40zed.example"),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -472,5 +475,48 @@ fn the_policy_is_explained_and_a_proposal_dry_run() {
     assert_eq!(status, 400);
     assert!(bad.contains("does not parse"), "{bad}");
     assert_eq!(request(&url, "GET", "/console/policy", &priya, None).2.matches("<tr><td>1</td>").count(), 1);
+    assert!(sigterm(&mut child).success());
+}
+
+/// Partners in the console: a partner's page with its tokens, webhook deliveries and history; rotating its token
+/// (the new one shown once, the old one refused at once with no overlap); adding a partner, whose token works; bad
+/// input refused with nothing added; other roles refused.
+#[test]
+fn program_managers_rotate_tokens_and_add_partners_in_the_console() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
+    let (status, _, page) = request(&url, "GET", "/console/partners/kestrel-edr", &priya, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("API tokens") && page.contains("<td>demo</td>") && page.contains("partner.add"), "{page}");
+    assert_eq!(request(&url, "GET", "/console/partners/nobody-here", &priya, None).0, 404);
+    let csrf = hidden_csrf(&page);
+    let old = crate::server::token_of(&p, "kestrel-edr");
+    let api = |t: &str| crate::common::http(&url, "GET", "/api/v1/me", Some(t)).0;
+    assert_eq!(api(&old), 200);
+    let audrey_csrf = hidden_csrf(&request(&url, "GET", "/console/partners", &audrey, None).2);
+    let path = "/console/partners/kestrel-edr/rotate";
+    assert_eq!(request(&url, "POST", path, &audrey, Some(&format!("csrf={audrey_csrf}&overlap_hours=0"))).0, 403);
+    assert_eq!(request(&url, "POST", path, &priya, Some(&format!("csrf={csrf}&overlap_hours=soon"))).0, 400);
+    assert_eq!(api(&old), 200, "nothing changed");
+    let (status, _, rotated) = request(&url, "POST", path, &priya, Some(&format!("csrf={csrf}&overlap_hours=0")));
+    assert_eq!(status, 200);
+    let new = rotated.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(new.starts_with("fw_"), "{new}");
+    assert_eq!(api(&old), 401, "the old token stopped working");
+    assert_eq!(api(&new), 200);
+    assert!(!request(&url, "GET", "/console/partners/kestrel-edr", &priya, None).2.contains(&new), "shown once");
+
+    let before = p.ok(&["partner", "list", "--output", "json"]);
+    let bad = format!("csrf={csrf}&name=Zed+Labs&country=DE&tier=platinum&contact=psirt%40zed.example");
+    let (status, _, refused) = request(&url, "POST", "/console/partners/new", &priya, Some(&bad));
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(p.ok(&["partner", "list", "--output", "json"]), before, "nothing added");
+    let good = format!("csrf={csrf}&name=Zed+Labs&country=DE&tier=ans&contact=psirt%40zed.example");
+    let (status, _, added) = request(&url, "POST", "/console/partners/new", &priya, Some(&good));
+    assert_eq!(status, 200, "{added}");
+    let token = added.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_eq!(api(&token), 200, "the new partner's token works");
     assert!(sigterm(&mut child).success());
 }
