@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/logout", post(logout))
         .route("/portal/advisories/{id}", get(advisory))
         .route("/portal/advisories/{id}/csaf", get(csaf))
+        .route("/portal/settings", get(settings).post(change_settings))
+        .route("/portal/receipts/{entry}", get(receipt))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -315,5 +317,294 @@ async fn csaf(
             r
         }
         Err(e) => refused(chrome(&session, session.user.partner.as_str()), e),
+    }
+}
+
+// --- Self-service: receipts, webhook, OpenPGP key, API tokens ------------------------------------------------------
+
+/// The session's partner, if it may be answered now (the same standing check as every API request).
+async fn standing_partner(
+    s: &AppState,
+    session: &PortalSession,
+    peer: std::net::IpAddr,
+) -> Result<forewarn_core::Partner, Response> {
+    let fail = |e: ApiError| refused(chrome(session, session.user.partner.as_str()), e);
+    let mut conn = s.store.conn().await.map_err(internal)?;
+    let current = s.catalogue.get(&mut conn).await.map_err(|_| internal("the catalogue could not be read"))?;
+    admit(session, peer)(&current, s.clock.now()).map_err(fail)
+}
+
+struct ReceiptRow {
+    entry: u64,
+    kind: String,
+    at: String,
+}
+
+struct TokenRow {
+    id: String,
+    label: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/settings.html")]
+struct Settings {
+    chrome: Chrome,
+    is_admin: bool,
+    receipts: Vec<ReceiptRow>,
+    webhook_url: Option<String>,
+    webhook_hint: String,
+    deliveries: Vec<(String, String, String, String)>,
+    key_fingerprint: Option<String>,
+    tokens: Vec<TokenRow>,
+    /// A secret or token just made: shown once.
+    shown_once: Option<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn settings_page(
+    s: &AppState,
+    session: &PortalSession,
+    partner: &forewarn_core::Partner,
+    shown_once: Option<(String, String)>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let tz = match s.catalogue.get(&mut conn).await {
+        Ok(c) => c.policy.timezone.clone(),
+        Err(_) => jiff::tz::TimeZone::UTC,
+    };
+    let id = partner.id.as_str();
+    let events = forewarn_store::log::events_of(&mut conn, id, 200).await;
+    let endpoint = match s.store.master_key() {
+        Ok(k) => forewarn_store::webhooks::endpoint(&mut conn, k, id).await,
+        Err(e) => return internal(e),
+    };
+    let deliveries = forewarn_store::webhooks::log(&mut conn, id, 20).await;
+    let key = forewarn_store::partners::openpgp_key(&mut conn, &partner.id).await;
+    let tokens = forewarn_store::partners::tokens(&mut conn, &partner.id).await;
+    let (Ok(events), Ok(endpoint), Ok(deliveries), Ok(key), Ok(tokens)) = (events, endpoint, deliveries, key, tokens)
+    else {
+        return internal("the portal settings could not be read");
+    };
+    let now = Timestamp::now();
+    let page = Settings {
+        chrome: chrome(session, &partner.name),
+        is_admin: session.user.is_admin,
+        receipts: events
+            .into_iter()
+            .filter_map(|e| Some(ReceiptRow { entry: e.leaf_index?, kind: e.kind, at: local(e.at, &tz) }))
+            .collect(),
+        webhook_hint: endpoint
+            .as_ref()
+            .map(|e| format!("{}…", e.secret.chars().take(10).collect::<String>()))
+            .unwrap_or_default(),
+        webhook_url: endpoint.map(|e| e.url),
+        deliveries: deliveries
+            .into_iter()
+            .map(|d| {
+                let outcome = match (d.status_code, d.error) {
+                    (Some(c), _) => format!("HTTP {c}"),
+                    (None, Some(e)) => e,
+                    (None, None) => String::new(),
+                };
+                (d.at.map(|t| local(t, &tz)).unwrap_or_default(), d.event_type, d.state, outcome)
+            })
+            .collect(),
+        key_fingerprint: key.map(|armored| {
+            forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map(|k| k.fingerprint()).unwrap_or_default()
+        }),
+        tokens: tokens
+            .iter()
+            .map(|t| TokenRow {
+                id: t.id.to_string(),
+                label: t.label.clone(),
+                state: if t.is_live(now) { "live".to_owned() } else { "no longer works".to_owned() },
+            })
+            .collect(),
+        shown_once,
+        notice,
+    };
+    html(status, &page)
+}
+
+async fn settings(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+    match standing_partner(&s, &session, client).await {
+        Ok(partner) => settings_page(&s, &session, &partner, None, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    csrf: String,
+    /// `webhook`, `key` or `rotate`.
+    action: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    key: String,
+}
+
+async fn change_settings(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SettingsForm>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+    let partner = match standing_partner(&s, &session, client).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |notice: String, status| settings_page(&s, &session, &partner, None, Some(notice), status);
+    let actor = forewarn_store::audit::Actor::Partner(partner.id.to_string());
+    let who = json_user(&session);
+    let now = Timestamp::now();
+    let result: Result<Outcome, forewarn_store::StoreError> = async {
+        match f.action.as_str() {
+            "webhook" => {
+                let url = f.url.trim();
+                if let Err(problem) = crate::webhooks::check_url(url) {
+                    return Ok(Err(problem));
+                }
+                let secret = crate::webhooks::new_secret()
+                    .map_err(|_| forewarn_store::StoreError::Config("no randomness".into()))?;
+                let mut tx = s.store.begin().await?;
+                forewarn_store::webhooks::set_endpoint(&mut tx, s.store.master_key()?, &partner.id, url, &secret, now)
+                    .await?;
+                let detail = serde_json::json!({"url": url, "via": "portal", "user": who});
+                forewarn_store::audit::record(
+                    &mut tx,
+                    now,
+                    &actor,
+                    "partner.webhook",
+                    partner.id.as_str(),
+                    None,
+                    detail,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Ok((Some(("Webhook signing secret".into(), secret)), "Webhook endpoint saved.".into())))
+            }
+            "key" => {
+                let key = match forewarn_openpgp::PartnerKey::parse(f.key.trim().as_bytes()) {
+                    Ok(k) => k,
+                    Err(e) => return Ok(Err(format!("That is not a usable OpenPGP key: {e}"))),
+                };
+                let Ok(armored) = key.to_armored() else { return Ok(Err("The key could not be stored.".into())) };
+                let mut tx = s.store.begin().await?;
+                forewarn_store::partners::set_openpgp_key(&mut tx, &partner.id, Some(&armored), now).await?;
+                let detail = serde_json::json!({"fingerprint": key.fingerprint(), "via": "portal", "user": who});
+                forewarn_store::audit::record(
+                    &mut tx,
+                    now,
+                    &actor,
+                    "partner.openpgp-key",
+                    partner.id.as_str(),
+                    None,
+                    detail,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Ok((None, format!("OpenPGP key {} saved; bundles are encrypted to it.", key.fingerprint()))))
+            }
+            "rotate" if session.user.is_admin => {
+                let overlap = SignedDuration::from_hours(24);
+                let mut tx = s.store.begin().await?;
+                let token = forewarn_store::partners::rotate(&mut tx, &partner.id, overlap, None, now).await?;
+                let detail = serde_json::json!({"token": token.id.as_str(), "overlap_seconds": overlap.as_secs(),
+                    "via": "portal", "user": who});
+                forewarn_store::audit::record(
+                    &mut tx,
+                    now,
+                    &actor,
+                    "partner.token-rotate",
+                    partner.id.as_str(),
+                    None,
+                    detail,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Ok((
+                    Some(("API token".into(), token.text.to_string())),
+                    "New API token issued; older tokens keep working for 24 hours.".into(),
+                )))
+            }
+            "rotate" => Ok(Err("Only your organisation's portal administrators can rotate API tokens.".into())),
+            _ => Ok(Err("Unknown action.".into())),
+        }
+    }
+    .await;
+    match result {
+        Ok(Ok((shown, notice))) => settings_page(&s, &session, &partner, shown, Some(notice), StatusCode::OK).await,
+        Ok(Err(problem)) => again(problem, StatusCode::BAD_REQUEST).await,
+        Err(e) => internal(e),
+    }
+}
+
+/// A settings change done (what to show once, and a notice), or refused with a reason.
+type Outcome = Result<(Option<(String, String)>, String), String>;
+
+fn json_user(session: &PortalSession) -> String {
+    session.user.username.to_string()
+}
+
+async fn receipt(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Path(entry): Path<String>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+    let partner = match standing_partner(&s, &session, client).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let fail = |e| refused(chrome(&session, &partner.name), e);
+    let Ok(entry) = entry.parse::<u64>() else { return fail(ApiError::NotFound) };
+    let mut conn = match s.store.conn().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let key = s.log.signer.verifier();
+    match crate::log_api::receipt_for(&mut conn, &s.log.tiles, entry, Some(partner.id.as_str()), &key).await {
+        Ok(body) => {
+            let Ok(bytes) = serde_json::to_vec_pretty(&body) else {
+                return internal("the receipt could not be written");
+            };
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"receipt-{entry}.json\"")) {
+                r.headers_mut().insert(CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => fail(e),
     }
 }

@@ -393,7 +393,9 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
     let after = (p.ok(&["advisory", "list", "--output", "json"]), p.ok(&["partner", "list", "--output", "json"]));
     assert_eq!(before, after, "nothing changed");
     assert_eq!(request(&url, "GET", "/console", &staff, None).0, 200, "still signed in");
-    for path in ["/portal", "/portal/advisories/ADV-2026-0001", "/portal/advisories/ADV-2026-0001/csaf"] {
+    for path in
+        ["/portal", "/portal/advisories/ADV-2026-0001", "/portal/advisories/ADV-2026-0001/csaf", "/portal/settings"]
+    {
         for who in
             ["".to_owned(), staff.clone(), staff.replace("fw_session=", "fw_portal="), format!("fw_portal={token}")]
         {
@@ -402,6 +404,14 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         let (status, head, _) = request(&url, "GET", path, &portal, None);
         assert_eq!(status, 200, "GET {path}");
         assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "GET {path}");
+    }
+    for form in ["action=rotate", "csrf=forged&action=rotate", "csrf=forged&action=webhook&url=http%3A%2F%2Fx.example"]
+    {
+        // Anonymous: a well-formed form goes to sign-in; a malformed one is refused before that (422).
+        let anonymous = request(&url, "POST", "/portal/settings", "", Some(form)).0;
+        assert!(anonymous == 303 || (anonymous == 422 && !form.contains("csrf")), "{form}: {anonymous}");
+        let status = request(&url, "POST", "/portal/settings", &portal, Some(form)).0;
+        assert!(status == 403 || status == 422, "POST /portal/settings {form}: {status}");
     }
     for path in ["/console/login", "/portal/login"] {
         let (_, head, _) = request(&url, "GET", path, "", None);

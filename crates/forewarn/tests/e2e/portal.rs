@@ -109,3 +109,51 @@ fn partner_users_read_their_copy_on_time_fingerprinted_and_are_refused_once_susp
     assert_eq!(request(&url, "GET", "/portal", &hanshan, None).0, 200, "still signed in");
     assert!(sigterm(&mut child).success());
 }
+
+/// Portal self-service: receipts of the partner's own log entries (another partner's entry does not exist for it),
+/// the webhook endpoint with its secret shown once, the OpenPGP key, and API tokens that only the organisation's
+/// portal administrators can rotate; bad input is refused with a reason.
+#[test]
+fn partner_users_fetch_receipts_and_manage_their_webhook_and_key() {
+    let p = Program::new();
+    let (mut child, url, _) = crate::server::start_demo(&p);
+    let kestrel = portal_sign_in(&url, "kestrel-analyst", &password_of(&p, "kestrel-analyst")).unwrap();
+    assert_eq!(request(&url, "GET", "/portal/advisories/ADV-2026-0001", &kestrel, None).0, 200);
+    // The delivery is integrated into the log within a second or so.
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = request(&url, "GET", "/portal/settings", &kestrel, None).2;
+        if page.contains("/portal/receipts/") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let entry = page.split("/portal/receipts/").nth(1).expect("a receipt").split('"').next().unwrap().to_owned();
+    let (status, head, receipt) = request(&url, "GET", &format!("/portal/receipts/{entry}"), &kestrel, None);
+    assert_eq!(status, 200);
+    assert!(head.to_lowercase().contains("content-disposition: attachment"));
+    let receipt: serde_json::Value = serde_json::from_str(&receipt).unwrap();
+    assert_eq!(receipt["entry"].as_u64(), entry.parse().ok());
+    let hanshan = portal_sign_in(&url, "hanshan-analyst", &password_of(&p, "hanshan-analyst")).unwrap();
+    assert_eq!(request(&url, "GET", &format!("/portal/receipts/{entry}"), &hanshan, None).0, 404);
+
+    let csrf = hidden_csrf(&page);
+    let post = |form: String| request(&url, "POST", "/portal/settings", &kestrel, Some(&form));
+    let (status, _, bad) = post(format!("csrf={csrf}&action=webhook&url=ftp%3A%2F%2Fhooks.example"));
+    assert_eq!(status, 400, "{bad}");
+    let (status, _, saved) = post(format!("csrf={csrf}&action=webhook&url=http%3A%2F%2F127.0.0.1%3A9%2Fhook"));
+    assert_eq!(status, 200, "{saved}");
+    let secret = saved.split("<code id=\"shown-once\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert!(!request(&url, "GET", "/portal/settings", &kestrel, None).2.contains(&secret), "shown once");
+    let (status, _, bad_key) = post(format!("csrf={csrf}&action=key&key=not+a+key"));
+    assert_eq!(status, 400);
+    assert!(bad_key.contains("not a usable OpenPGP key"), "{bad_key}");
+    let (status, _, no) = post(format!("csrf={csrf}&action=rotate"));
+    assert_eq!(status, 400);
+    assert!(no.contains("Only your organisation"), "{no}");
+    assert_eq!(post("csrf=forged&action=rotate".to_owned()).0, 403);
+    let history = p.ok(&["history", "--subject", "kestrel-edr", "--output", "json"]);
+    assert!(history.contains("partner.webhook") && history.contains("kestrel-analyst"), "{history}");
+    assert!(sigterm(&mut child).success());
+}
