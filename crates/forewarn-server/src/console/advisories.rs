@@ -64,6 +64,8 @@ pub struct AdvisoryPage {
     pub scheduled: bool,
     /// The next Patch Tuesdays: (`YYYY-MM`, when in program time).
     pub patch_tuesdays: Vec<(String, String)>,
+    /// The advisory's history: (when, who, what, reason).
+    pub history: Vec<(String, String, String, String)>,
 }
 
 /// The label of a group: its tiers and countries.
@@ -96,6 +98,10 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
     let current = match s.catalogue.get(&mut conn).await {
         Ok(c) => c,
         Err(_) => return internal("the catalogue could not be read"),
+    };
+    let history = match audit::list(&mut conn, Some(id.as_str()), 100).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
     };
     drop(conn);
     let Some(advisory) = current.advisory(id.as_str()).cloned() else {
@@ -191,6 +197,10 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         revision: advisory.current_revision,
         scheduled: advisory.state == forewarn_core::AdvisoryState::Scheduled,
         patch_tuesdays,
+        history: history
+            .iter()
+            .map(|h| (local(h.at, &tz), h.actor.clone(), h.action.clone(), h.reason.clone().unwrap_or_default()))
+            .collect(),
     };
     html(StatusCode::OK, &page)
 }

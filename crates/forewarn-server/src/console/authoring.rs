@@ -47,6 +47,12 @@ pub struct AdvisoryForm {
     mitigation: String,
     #[serde(default)]
     poc: String,
+    /// Why the revision is made (edits).
+    #[serde(default)]
+    note: String,
+    /// Set by the preview button: show, save nothing.
+    #[serde(default)]
+    preview: String,
 }
 
 impl AdvisoryForm {
@@ -116,6 +122,76 @@ pub struct NewPage {
     pub chrome: Chrome,
     pub form: AdvisoryForm,
     pub problem: Option<String>,
+    /// Editing this advisory (a new revision), or writing a new one.
+    pub editing: Option<String>,
+    /// (section, the author's text with markers resolved, what its fingerprint can do).
+    pub preview: Option<Vec<(&'static str, String, String)>>,
+}
+
+impl NewPage {
+    fn new(session: &forewarn_store::sessions::Session, form: AdvisoryForm, editing: Option<String>) -> Self {
+        Self { chrome: Chrome::of(session), form, problem: None, editing, preview: None }
+    }
+
+    fn with_problem(mut self, problem: String) -> Self {
+        self.problem = Some(problem);
+        self
+    }
+}
+
+/// What each section will look like (the author's text), and how much verbatim text of it names one leaker among
+/// `partners` at the program's default error rate — what the CLI prints on save.
+fn preview(content: &Content, partners: usize) -> Vec<(&'static str, String, String)> {
+    let needed = forewarn_mark::capacity::nats_needed(partners, 1e-6);
+    content
+        .sections
+        .iter()
+        .map(|(kind, body)| {
+            let capacity = match forewarn_mark::prepare::prepare(body) {
+                Ok(p) => {
+                    let c = forewarn_mark::capacity::capacity(&p);
+                    let reach = match (c.sentences_for(needed), c.lines_for(needed)) {
+                        (Some(n), _) => format!("a leaker among {partners} partners is named from about {n} sentences"),
+                        (None, Some(n)) => {
+                            format!("a leaker among {partners} partners is named from about {n} code lines")
+                        }
+                        (None, None) => {
+                            "no fingerprint points: an excerpt names no one; add {{one|other}} alternatives".into()
+                        }
+                    };
+                    format!("{} fingerprint points ({:.0} bits per 100 words); {reach}", c.slots(), c.per_100_words())
+                }
+                Err(e) => e.to_string(),
+            };
+            (kind.as_str(), forewarn_mark::base_text(body), capacity)
+        })
+        .collect()
+}
+
+impl AdvisoryForm {
+    /// The form filled with a stored revision's content.
+    fn of(content: &Content) -> Self {
+        let meta = &content.meta;
+        let section = |k| content.sections.get(k).unwrap_or_default().to_owned();
+        Self {
+            title: meta.title.clone(),
+            cves: meta.cves.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            cwe: meta.cwe.as_ref().map(ToString::to_string).unwrap_or_default(),
+            cvss: meta.cvss.as_ref().map(|c| c.vector().to_owned()).unwrap_or_default(),
+            products: meta
+                .products
+                .iter()
+                .map(|p| format!("{}: {}", p.name, p.versions.join("; ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            summary: section(SectionKind::Summary),
+            details: section(SectionKind::Details),
+            detection: section(SectionKind::Detection),
+            mitigation: section(SectionKind::Mitigation),
+            poc: section(SectionKind::Poc),
+            ..Self::default()
+        }
+    }
 }
 
 fn see_other(to: &str) -> Response {
@@ -138,7 +214,7 @@ pub async fn new_form(State(s): State<AppState>, headers: HeaderMap) -> Response
     if !has(&session, Role::Author) {
         return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
     }
-    html(StatusCode::OK, &NewPage { chrome: Chrome::of(&session), form: AdvisoryForm::default(), problem: None })
+    html(StatusCode::OK, &NewPage::new(&session, AdvisoryForm::default(), None))
 }
 
 pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<AdvisoryForm>) -> Response {
@@ -154,10 +230,14 @@ pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): F
     }
     let content = match form.content() {
         Ok(c) => c,
-        Err(p) => {
-            return html(StatusCode::BAD_REQUEST, &NewPage { chrome: Chrome::of(&session), form, problem: Some(p) })
-        }
+        Err(p) => return html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, None).with_problem(p)),
     };
+    if !form.preview.is_empty() {
+        let partners = s.catalogue.latest(&s.store).await.map(|c| c.partners.len()).unwrap_or(1);
+        let mut page = NewPage::new(&session, form, None);
+        page.preview = Some(preview(&content, partners));
+        return html(StatusCode::OK, &page);
+    }
     let now = Timestamp::now();
     let result = async {
         let key = s.store.master_key()?;
@@ -181,7 +261,94 @@ pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): F
     match result {
         Ok(a) => see_other(&format!("/console/advisories/{}", a.id)),
         Err(e) if e.is_user_error() => {
-            html(StatusCode::BAD_REQUEST, &NewPage { chrome: Chrome::of(&session), form, problem: Some(e.to_string()) })
+            html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, None).with_problem(e.to_string()))
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// The edit form: the newest revision's content, to be saved as a new revision.
+pub async fn edit_form(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !has(&session, Role::Author) {
+        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
+    }
+    let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
+    let result = async {
+        let mut conn = s.store.conn().await?;
+        let a = advisories::get(&mut conn, &id).await?;
+        advisories::revision(&mut conn, s.store.master_key()?, &id, a.current_revision).await
+    }
+    .await;
+    match result {
+        Ok(r) => html(StatusCode::OK, &NewPage::new(&session, AdvisoryForm::of(&r.content), Some(id.to_string()))),
+        Err(forewarn_store::StoreError::NotFound { .. }) => {
+            problem(&session, StatusCode::NOT_FOUND, "No such advisory.")
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// Saves the edit as a new revision, which awaits approval; partners keep the approved one until then. The PoC's
+/// attachments are carried over (the console does not upload files: `forewarn advisory edit` does).
+pub async fn edit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<AdvisoryForm>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if form.csrf != session.csrf {
+        return forged();
+    }
+    if !has(&session, Role::Author) {
+        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
+    }
+    let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
+    let editing = Some(id.to_string());
+    let mut content = match form.content() {
+        Ok(c) => c,
+        Err(p) => return html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, editing).with_problem(p)),
+    };
+    if !form.preview.is_empty() {
+        let partners = s.catalogue.latest(&s.store).await.map(|c| c.partners.len()).unwrap_or(1);
+        let mut page = NewPage::new(&session, form, editing);
+        page.preview = Some(preview(&content, partners));
+        return html(StatusCode::OK, &page);
+    }
+    let note = form.note.trim().to_owned();
+    if note.is_empty() {
+        let p = "Say what changed (the note is kept with the revision).".to_owned();
+        return html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, editing).with_problem(p));
+    }
+    let now = Timestamp::now();
+    let result = async {
+        let key = s.store.master_key()?;
+        let mut tx = s.store.begin().await?;
+        let current = advisories::get(&mut tx, &id).await?;
+        let previous = advisories::revision(&mut tx, key, &id, current.current_revision).await?;
+        content.attachments = previous.content.attachments;
+        let a = advisories::revise(&mut tx, key, &id, &content, &session.user.username, &note, now).await?;
+        let detail = json!({"revision": a.current_revision, "via": "console"});
+        let actor = Actor::Staff(session.user.username.to_string());
+        audit::record(&mut tx, now, &actor, "advisory.edit", id.as_str(), Some(&note), detail).await?;
+        tx.commit().await?;
+        Ok::<_, forewarn_store::StoreError>(a)
+    }
+    .await;
+    match result {
+        Ok(a) => see_other(&format!("/console/advisories/{}", a.id)),
+        Err(forewarn_store::StoreError::NotFound { .. }) => {
+            problem(&session, StatusCode::NOT_FOUND, "No such advisory.")
+        }
+        Err(e) if e.is_user_error() => {
+            html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, editing).with_problem(e.to_string()))
         }
         Err(e) => internal(e),
     }

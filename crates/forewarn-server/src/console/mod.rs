@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/advisories/new", get(authoring::new_form))
         .route("/console/advisories", post(authoring::create))
         .route("/console/advisories/{id}", get(advisories::page).post(authoring::act))
+        .route("/console/advisories/{id}/edit", get(authoring::edit_form).post(authoring::edit))
         .route("/console/advisories/{id}/as", get(advisories::as_partner))
         .route("/console/partners", get(partners::list))
         .route("/console/investigations", get(investigations::form).post(investigations::run))

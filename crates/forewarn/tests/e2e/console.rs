@@ -357,6 +357,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         "/console/policy",
         "/console/policy?partner=hanshan-antivirus&advisory=ADV-2026-0002",
         "/console/partners/kestrel-edr",
+        "/console/advisories/ADV-2026-0001/edit",
     ];
     let console_post = [
         ("/console/logout", ""),
@@ -368,6 +369,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/policy/diff", "policy=x"),
         ("/console/partners/kestrel-edr/rotate", "overlap_hours=0"),
         ("/console/partners/new", "name=Zed+Labs&country=DE&tier=ans&contact=a%40zed.example"),
+        ("/console/advisories/ADV-2026-0001/edit", "title=x&summary=y&note=z"),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -528,5 +530,63 @@ fn program_managers_rotate_tokens_and_add_partners_in_the_console() {
     assert_eq!(status, 200, "{added}");
     let token = added.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
     assert_eq!(api(&token), 200, "the new partner's token works");
+    assert!(sigterm(&mut child).success());
+}
+
+/// Editing in the console: the form holds the newest revision; a preview shows the author's text and what its
+/// fingerprint can do and saves nothing; a save needs a note and makes a new revision that awaits approval while
+/// partners keep the approved one (its attachments carried over); the page shows the history.
+#[test]
+fn an_author_previews_and_edits_an_advisory_as_a_new_revision() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let alice = format!("fw_session={}", sign_in(&url, "alice", &password_of(&p, "alice")).unwrap());
+    let (status, _, form) = request(&url, "GET", "/console/advisories/ADV-2026-0001/edit", &alice, None);
+    assert_eq!(status, 200);
+    assert!(form.contains("Edit ADV-2026-0001") && form.contains("Contoso Mail Gateway"), "{form}");
+    let csrf = hidden_csrf(&form);
+    let textarea = |name: &str| -> String {
+        let start = form.find(&format!("name=\"{name}\"")).unwrap();
+        let body = &form[start..];
+        let body = &body[body.find('>').unwrap() + 1..];
+        body[..body.find("</textarea>").unwrap()]
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#38;", "&")
+    };
+    let (summary, details) = (textarea("summary"), textarea("details"));
+    assert!(details.contains("{{is in|lies in"), "markers are kept for editing");
+    let body = |extra: &str| {
+        format!(
+            "csrf={csrf}&title={}&products={}&summary={}&details={}{extra}",
+            encode("Contoso Mail Gateway: heap-based buffer overflow (revised)"),
+            encode("Contoso Mail Gateway: 16.0 through 16.2.4"),
+            encode(&summary),
+            encode(&details),
+        )
+    };
+    let path = "/console/advisories/ADV-2026-0001/edit";
+    let (status, _, preview) = request(&url, "POST", path, &alice, Some(&body("&preview=1")));
+    assert_eq!(status, 200, "{preview}");
+    assert!(preview.contains("Preview (nothing is saved yet)") && preview.contains("fingerprint points"), "{preview}");
+    assert!(preview.contains("The vulnerability is in"), "the author's text, markers resolved: {preview}");
+    let list = || p.ok(&["advisory", "show", "ADV-2026-0001", "--output", "json"]);
+    let before = list();
+    assert_eq!(request(&url, "POST", path, &alice, Some(&body(""))).0, 400, "a note is required");
+    assert_eq!(list(), before, "nothing saved");
+    let (status, _, _) = request(&url, "POST", path, &alice, Some(&body("&note=Clarify+the+title")));
+    assert_eq!(status, 303);
+    let shown: serde_json::Value = serde_json::from_str(&list()).unwrap();
+    assert_eq!(shown["advisory"]["current_revision"], 2, "{shown}");
+    assert_eq!(shown["advisory"]["approved_revision"], 1, "partners keep revision 1 until approval");
+    let attachments = shown["revision"]["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1, "the PoC attachment is carried over: {shown}");
+    let token = crate::server::token_of(&p, "kestrel-edr");
+    let (_, copy) = crate::common::http(&url, "GET", "/api/v1/advisories/ADV-2026-0001", Some(&token));
+    assert!(!copy.contains("(revised)"), "partners do not see the unapproved revision");
+    let (_, _, page) = request(&url, "GET", "/console/advisories/ADV-2026-0001", &alice, None);
+    assert!(page.contains("advisory.edit") && page.contains("Clarify the title"), "the history: {page}");
     assert!(sigterm(&mut child).success());
 }
