@@ -423,41 +423,52 @@ pub async fn get_bundle(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (s, id) = (&s, &id);
-    let bytes = serve(s, &caller, |current, partner, now| async move {
-        let (current, partner) = (&current, &partner);
-        let (publisher, signer) = (&s.program.publisher, &s.program.signing_key);
-        // 404 comes before 409: whether the advisory exists for the caller is decided first (by its view alone;
-        // the copy is rendered once, below).
-        crate::delivery::listed_one(&s.store, &s.content, current, partner, |a| a == id, now)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let armored = forewarn_store::partners::openpgp_key(&mut *s.store.conn().await?, &partner.id).await?;
-        let Some(armored) = armored else {
-            return Err(ApiError::Conflict(
-                "no OpenPGP key is registered for your organisation; PUT one to /api/v1/me/openpgp-key first".into(),
-            ));
-        };
-        let recipient = forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map_err(|e| {
-            tracing::error!(partner = %partner.id, error = %e, "stored partner key no longer parses");
-            ApiError::Internal
-        })?;
-        deliver(s, current, partner, id, now, Channel::Bundle, |c| {
-            let doc = csaf::document(c, publisher).to_bytes();
-            let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
-            files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
-            forewarn_openpgp::tar(&files, c.updated().as_second())
-                .map_err(|e| e.to_string())
-                .and_then(|t| signer.encrypt_and_sign(&recipient, "bundle.tar", t).map_err(|e| e.to_string()))
-                .map(String::into_bytes)
-                .map_err(|e| {
-                    tracing::error!(error = %e, "bundle could not be built");
-                    ApiError::Internal
-                })
-        })
-        .await
-    })
-    .await?;
+    let bytes =
+        serve(s, &caller, |current, partner, now| async move { bundle_for(s, &current, &partner, id, now).await })
+            .await?;
     Ok(respond(bytes, "application/pgp-encrypted"))
+}
+
+/// The partner's encrypted, signed bundle of advisory `id` (its CSAF document and the PoC attachments it may see),
+/// with the record of the copy: 404 when the advisory does not exist for the partner, 409 when no OpenPGP key is
+/// registered (decided in that order). Shared by the API and the portal.
+pub(crate) async fn bundle_for(
+    s: &AppState,
+    current: &Current,
+    partner: &forewarn_core::Partner,
+    id: &str,
+    now: Timestamp,
+) -> Result<(Vec<u8>, Option<Record>), ApiError> {
+    let (publisher, signer) = (&s.program.publisher, &s.program.signing_key);
+    // 404 comes before 409: whether the advisory exists for the caller is decided first (by its view alone; the
+    // copy is rendered once, below).
+    crate::delivery::listed_one(&s.store, &s.content, current, partner, |a| a == id, now)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let armored = forewarn_store::partners::openpgp_key(&mut *s.store.conn().await?, &partner.id).await?;
+    let Some(armored) = armored else {
+        return Err(ApiError::Conflict(
+            "no OpenPGP key is registered for your organisation; PUT one to /api/v1/me/openpgp-key first".into(),
+        ));
+    };
+    let recipient = forewarn_openpgp::PartnerKey::parse(armored.as_bytes()).map_err(|e| {
+        tracing::error!(partner = %partner.id, error = %e, "stored partner key no longer parses");
+        ApiError::Internal
+    })?;
+    deliver(s, current, partner, id, now, Channel::Bundle, |c| {
+        let doc = csaf::document(c, publisher).to_bytes();
+        let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
+        files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
+        forewarn_openpgp::tar(&files, c.updated().as_second())
+            .map_err(|e| e.to_string())
+            .and_then(|t| signer.encrypt_and_sign(&recipient, "bundle.tar", t).map_err(|e| e.to_string()))
+            .map(String::into_bytes)
+            .map_err(|e| {
+                tracing::error!(error = %e, "bundle could not be built");
+                ApiError::Internal
+            })
+    })
+    .await
 }
 
 /// The caller's registered OpenPGP key.

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/logout", post(logout))
         .route("/portal/advisories/{id}", get(advisory))
         .route("/portal/advisories/{id}/csaf", get(csaf))
+        .route("/portal/advisories/{id}/bundle", get(bundle))
         .route("/portal/settings", get(settings).post(change_settings))
         .route("/portal/receipts/{entry}", get(receipt))
         .layer(axum::middleware::map_response(security_headers))
@@ -606,5 +607,41 @@ async fn receipt(
             r
         }
         Err(e) => fail(e),
+    }
+}
+
+async fn bundle(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+    let (s2, id2) = (&s, &id);
+    let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
+        crate::partner_api::bundle_for(s2, &current, &partner, id2, now).await
+    })
+    .await;
+    match result {
+        Ok(bytes) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/pgp-encrypted"));
+            let disposition = format!("attachment; filename=\"{}.tar.asc\"", id.to_lowercase());
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                r.headers_mut().insert(CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(ApiError::Conflict(_)) => refused(
+            chrome(&session, session.user.partner.as_str()),
+            ApiError::BadRequest(
+                "No OpenPGP key is registered for your organisation: add one under Receipts and settings first.".into(),
+            ),
+        ),
+        Err(e) => refused(chrome(&session, session.user.partner.as_str()), e),
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::common::{http, http_send, Program};
 use crate::server::{sigterm, start_demo, token_of};
 
-fn partner_key() -> SignedSecretKey {
+pub fn partner_key() -> SignedSecretKey {
     let mut enc = SubkeyParamsBuilder::default();
     enc.key_type(KeyType::ECDH(ECCCurve::Curve25519Legacy)).can_encrypt(EncryptionCaps::All).can_sign(false);
     let mut params = SecretKeyParamsBuilder::default();

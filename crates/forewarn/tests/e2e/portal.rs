@@ -155,5 +155,21 @@ fn partner_users_fetch_receipts_and_manage_their_webhook_and_key() {
     assert_eq!(post("csrf=forged&action=rotate".to_owned()).0, 403);
     let history = p.ok(&["history", "--subject", "kestrel-edr", "--output", "json"]);
     assert!(history.contains("partner.webhook") && history.contains("kestrel-analyst"), "{history}");
+
+    // Bundles: refused with a reason until a key is registered, then encrypted to it and signed.
+    let (status, _, no_key) = request(&url, "GET", "/portal/advisories/ADV-2026-0001/bundle", &kestrel, None);
+    assert_eq!(status, 400);
+    assert!(no_key.contains("No OpenPGP key is registered"), "{no_key}");
+    let secret = crate::openpgp::partner_key();
+    let public = pgp::composed::SignedPublicKey::from(secret.clone())
+        .to_armored_string(pgp::composed::ArmorOptions::default())
+        .unwrap();
+    let (status, _, saved) = post(format!("csrf={csrf}&action=key&key={}", encode(&public)));
+    assert_eq!(status, 200, "{saved}");
+    let (status, head, bundle) = request(&url, "GET", "/portal/advisories/ADV-2026-0001/bundle", &kestrel, None);
+    assert_eq!(status, 200);
+    assert!(head.to_lowercase().contains("content-disposition: attachment"), "{head}");
+    let (msg, _) = pgp::composed::Message::from_string(&bundle).unwrap();
+    assert!(msg.decrypt(&pgp::types::Password::empty(), &secret).is_ok(), "the partner's key opens it");
     assert!(sigterm(&mut child).success());
 }
