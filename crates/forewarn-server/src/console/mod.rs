@@ -316,6 +316,9 @@ struct Dashboard {
     upcoming: Vec<UpcomingRow>,
     suspended: Vec<(String, String, String)>,
     log_size: Option<u64>,
+    /// Whether the log verified on this load: Some(problems found), or None when it is too large to recompute on
+    /// every dashboard load (the Log page does it on request).
+    log_problems: Option<usize>,
     /// The next Patch Tuesday (program time) and the advisories released on it.
     next_patch_tuesday: Option<String>,
     on_next_patch_tuesday: Vec<AdvisoryRow>,
@@ -399,12 +402,25 @@ async fn dashboard_page(s: &AppState, session: sessions::Session) -> Result<Dash
         .await
         .map_err(|e| e.to_string())?
         .map(|(size, _)| size);
+    // Recomputing the whole log is a few milliseconds per thousand entries: done on each load up to this size.
+    const VERIFY_ON_LOAD: u64 = 100_000;
+    let log_problems = match log_size {
+        Some(n) if n <= VERIFY_ON_LOAD => {
+            let mut conn = s.store.conn().await.map_err(|e| e.to_string())?;
+            let v = forewarn_store::log::verify(&mut conn, &s.log.signer.verifier(), |_| {})
+                .await
+                .map_err(|e| e.to_string())?;
+            Some(v.problems.len())
+        }
+        _ => None,
+    };
     Ok(Dashboard {
         chrome: Chrome::of(&session),
         advisories,
         upcoming,
         suspended,
         log_size,
+        log_problems,
         next_patch_tuesday: next_pt.map(|t| crate::timeline::local(t, &current.policy.timezone)),
         on_next_patch_tuesday,
     })

@@ -441,6 +441,8 @@ fn an_auditor_sees_the_checkpoint_looks_up_an_entry_and_verifies_the_log() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert!(page.contains("entries</h2>") && page.contains("Verifier key"), "{page}");
+    let (_, _, dashboard) = request(&url, "GET", "/console", &audrey, None);
+    assert!(dashboard.contains("The log verifies"), "the dashboard says whether the log verifies: {dashboard}");
     let (_, _, entry) = request(&url, "GET", "/console/log?entry=0", &audrey, None);
     assert!(entry.contains("&#34;entry&#34;: 0") || entry.contains("\"entry\": 0"), "{entry}");
     assert!(entry.contains("proof"), "{entry}");
