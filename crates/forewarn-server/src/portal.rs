@@ -452,10 +452,12 @@ async fn settings(
 #[derive(Deserialize)]
 struct SettingsForm {
     csrf: String,
-    /// `webhook`, `key` or `rotate`.
+    /// `webhook`, `key`, `rotate` or `add-user`.
     action: String,
     #[serde(default)]
     url: String,
+    #[serde(default)]
+    username: String,
     #[serde(default)]
     key: String,
 }
@@ -554,6 +556,33 @@ async fn change_settings(
                 )))
             }
             "rotate" => Ok(Err("Only your organisation's portal administrators can rotate API tokens.".into())),
+            "add-user" if session.user.is_admin => {
+                let username = match forewarn_core::Username::parse(f.username.trim()) {
+                    Ok(u) => u,
+                    Err(e) => return Ok(Err(e.to_string())),
+                };
+                let password = forewarn_store::credentials::generate_password()?;
+                let mut tx = s.store.begin().await?;
+                let created_by = format!("portal:{}", session.user.username);
+                let u = portal::add_user(&mut tx, &username, &partner.id, &password, false, &created_by, now).await?;
+                let detail = serde_json::json!({"user": u.username.as_str(), "via": "portal", "by": who});
+                forewarn_store::audit::record(
+                    &mut tx,
+                    now,
+                    &actor,
+                    "portal.user.add",
+                    partner.id.as_str(),
+                    None,
+                    detail,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Ok((
+                    Some((format!("Password for {}", u.username), password.to_string())),
+                    format!("Portal user {} added; give them the password below.", u.username),
+                )))
+            }
+            "add-user" => Ok(Err("Only your organisation's portal administrators can add portal users.".into())),
             _ => Ok(Err("Unknown action.".into())),
         }
     }
@@ -561,6 +590,7 @@ async fn change_settings(
     match result {
         Ok(Ok((shown, notice))) => settings_page(&s, &session, &partner, shown, Some(notice), StatusCode::OK).await,
         Ok(Err(problem)) => again(problem, StatusCode::BAD_REQUEST).await,
+        Err(e) if e.is_user_error() => again(e.to_string(), StatusCode::BAD_REQUEST).await,
         Err(e) => internal(e),
     }
 }

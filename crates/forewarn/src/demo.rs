@@ -198,12 +198,14 @@ async fn seed(g: &Globals) -> CliResult {
         ));
     }
 
-    // Partner portal logins: a validate-tier US partner, a restricted CN partner, and the suspended one.
+    // Partner portal logins: a validate-tier US partner (an analyst and its organisation's portal administrator), a
+    // restricted CN partner, and the suspended one.
     creds.push_str("\nPartner portal logins (user / password / partner), at /portal:\n");
-    for (user, partner) in [
-        ("kestrel-analyst", "kestrel-edr"),
-        ("hanshan-analyst", "hanshan-antivirus"),
-        ("polder-analyst", "polder-signal-security"),
+    for (user, partner, admin) in [
+        ("kestrel-analyst", "kestrel-edr", false),
+        ("kestrel-admin", "kestrel-edr", true),
+        ("hanshan-analyst", "hanshan-antivirus", false),
+        ("polder-analyst", "polder-signal-security", false),
     ] {
         let password = credentials::generate_password()?;
         let u = forewarn_store::portal::add_user(
@@ -211,14 +213,15 @@ async fn seed(g: &Globals) -> CliResult {
             &Username::parse(user)?,
             &forewarn_core::PartnerId::parse(partner)?,
             &password,
-            false,
+            admin,
             "priya",
             now,
         )
         .await?;
         audit::record(&mut tx, now, &pm, "portal.user.add", partner, None, json!({"user": u.username.as_str()}))
             .await?;
-        creds.push_str(&format!("  {user:<16} {}  {partner}\n", password.as_str()));
+        let role = if admin { " (portal administrator)" } else { "" };
+        creds.push_str(&format!("  {user:<16} {}  {partner}{role}\n", password.as_str()));
     }
     creds.push('\n');
 

@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/partners/{id}/status", post(partners::change_status))
         .route("/console/partners/{id}", get(partners::show))
         .route("/console/partners/{id}/rotate", post(partners::rotate))
+        .route("/console/partners/{id}/edit", post(partners::edit))
         .route("/console/partners/new", post(partners::add))
         .route("/console/static/console.css", get(css))
         .layer(axum::middleware::map_response(security_headers))

@@ -214,6 +214,7 @@ pub struct PartnerPage {
     pub chrome: Chrome,
     pub row: PartnerRow,
     pub contacts: String,
+    pub flags: String,
     pub agreement: String,
     pub tokens: Vec<TokenRow>,
     /// A token just issued: shown once.
@@ -270,6 +271,7 @@ async fn partner_page(
             since_utc: p.status_changed_at.to_string(),
         },
         contacts: p.contacts.join(", "),
+        flags: p.flags.iter().cloned().collect::<Vec<_>>().join(", "),
         agreement: p.agreement_expires_at.map_or_else(|| "no end date".to_owned(), local),
         tokens: tokens
             .iter()
@@ -453,6 +455,80 @@ pub async fn add(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Ad
         Err(e) if e.is_user_error() => {
             render(&s, &session, Filters::default(), Some(e.to_string()), StatusCode::BAD_REQUEST).await
         }
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    country: String,
+    tier: String,
+    /// One address per line or comma-separated.
+    contacts: String,
+    /// Program-defined markers such as `probation`, comma-separated.
+    #[serde(default)]
+    flags: String,
+}
+
+/// Changes a partner's country, tier, contacts and flags (program managers). A change of tier or country changes
+/// what it sees from its next request on, like any catalogue change; the history records before and after.
+pub async fn edit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    if !has(&session, Role::ProgramManager) {
+        return problem(&session, StatusCode::FORBIDDEN, "Editing partners needs the program-manager role.");
+    }
+    let Ok(id) = PartnerId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such partner.") };
+    let list = |text: &str| -> Vec<String> {
+        text.split([',', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    };
+    let now = Timestamp::now();
+    let result = async {
+        let mut tx = s.store.begin().await?;
+        let mut p = partners::get(&mut tx, &id).await?;
+        let before =
+            json!({"country": p.country.as_str(), "tier": p.tier.as_str(), "contacts": p.contacts, "flags": p.flags});
+        // Validated as a new partner's fields are: a bad value is refused and nothing changes.
+        let checked = partners::NewPartner::new(
+            &p.name,
+            Some(id.as_str()),
+            &f.country,
+            &f.tier,
+            &list(&f.contacts),
+            &list(&f.flags),
+        )?;
+        p.country = checked.country;
+        p.tier = checked.tier;
+        p.contacts = checked.contacts;
+        p.flags = checked.flags;
+        partners::update(&mut tx, &p, now).await?;
+        let after =
+            json!({"country": p.country.as_str(), "tier": p.tier.as_str(), "contacts": p.contacts, "flags": p.flags});
+        let detail = json!({"before": before, "after": after, "via": "console"});
+        let actor = Actor::Staff(session.user.username.to_string());
+        audit::record(&mut tx, now, &actor, "partner.edit", id.as_str(), None, detail).await?;
+        tx.commit().await?;
+        Ok::<_, forewarn_store::StoreError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => partner_page(&s, &session, &id, None, Some("Saved.".into())).await,
+        Err(forewarn_store::StoreError::NotFound { .. }) => {
+            problem(&session, StatusCode::NOT_FOUND, "No such partner.")
+        }
+        Err(e) if e.is_user_error() => problem(&session, StatusCode::BAD_REQUEST, &e.to_string()),
         Err(e) => internal(e),
     }
 }

@@ -370,6 +370,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/partners/kestrel-edr/rotate", "overlap_hours=0"),
         ("/console/partners/new", "name=Zed+Labs&country=DE&tier=ans&contact=a%40zed.example"),
         ("/console/advisories/ADV-2026-0001/edit", "title=x&summary=y&note=z"),
+        ("/console/partners/kestrel-edr/edit", "country=CN&tier=ans&contacts=a%40b.example"),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -532,6 +533,28 @@ fn program_managers_rotate_tokens_and_add_partners_in_the_console() {
     assert_eq!(status, 200, "{added}");
     let token = added.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
     assert_eq!(api(&token), 200, "the new partner's token works");
+
+    // Editing: a bad country changes nothing; a tier change is saved and recorded with before and after.
+    let edit = "/console/partners/zed-labs/edit";
+    let bad = format!("csrf={csrf}&country=Germany&tier=ans&contacts=psirt%40zed.example");
+    assert_eq!(request(&url, "POST", edit, &priya, Some(&bad)).0, 400);
+    let good = format!("csrf={csrf}&country=DE&tier=validate&contacts=psirt%40zed.example&flags=probation");
+    let (status, _, saved) = request(&url, "POST", edit, &priya, Some(&good));
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.contains("Saved.") && saved.contains("<dd>validate</dd>") && saved.contains("probation"), "{saved}");
+    let history = p.ok(&["history", "--subject", "zed-labs", "--output", "json"]);
+    assert!(history.contains("partner.edit") && history.contains("\"before\""), "{history}");
+    assert_eq!(
+        request(
+            &url,
+            "POST",
+            edit,
+            &audrey,
+            Some(&format!("csrf={audrey_csrf}&country=DE&tier=ans&contacts=x%40y.example"))
+        )
+        .0,
+        403
+    );
     assert!(sigterm(&mut child).success());
 }
 

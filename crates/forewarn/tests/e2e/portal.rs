@@ -156,6 +156,25 @@ fn partner_users_fetch_receipts_and_manage_their_webhook_and_key() {
     let history = p.ok(&["history", "--subject", "kestrel-edr", "--output", "json"]);
     assert!(history.contains("partner.webhook") && history.contains("kestrel-analyst"), "{history}");
 
+    // The organisation's portal administrator adds a colleague and rotates the API token; an analyst cannot.
+    let (status, _, no) = post(format!("csrf={csrf}&action=add-user&username=kestrel-second"));
+    assert_eq!(status, 400);
+    assert!(no.contains("Only your organisation"), "{no}");
+    let admin = portal_sign_in(&url, "kestrel-admin", &password_of(&p, "kestrel-admin")).unwrap();
+    let admin_page = request(&url, "GET", "/portal/settings", &admin, None).2;
+    let admin_csrf = hidden_csrf(&admin_page);
+    let as_admin = |form: String| request(&url, "POST", "/portal/settings", &admin, Some(&form));
+    let (status, _, added) = as_admin(format!("csrf={admin_csrf}&action=add-user&username=kestrel-second"));
+    assert_eq!(status, 200, "{added}");
+    let password = added.split("<code id=\"shown-once\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let second = portal_sign_in(&url, "kestrel-second", &password).unwrap();
+    assert!(request(&url, "GET", "/portal", &second, None).2.contains("Advisories for Kestrel EDR"));
+    assert_eq!(as_admin(format!("csrf={admin_csrf}&action=add-user&username=kestrel-second")).0, 400, "taken");
+    let (status, _, rotated) = as_admin(format!("csrf={admin_csrf}&action=rotate"));
+    assert_eq!(status, 200);
+    let token = rotated.split("<code id=\"shown-once\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_eq!(crate::common::http(&url, "GET", "/api/v1/me", Some(&token)).0, 200, "the new token works");
+
     // Bundles: refused with a reason until a key is registered, then encrypted to it and signed.
     let (status, _, no_key) = request(&url, "GET", "/portal/advisories/ADV-2026-0001/bundle", &kestrel, None);
     assert_eq!(status, 400);
