@@ -158,7 +158,7 @@ try {
   await check("the program manager suspends the partner; its portal user is refused on the next request", async () => {
     const priya = await signIn('/console', 'priya');
     await priya.page.getByRole('link', { name: 'Partners' }).click();
-    await priya.page.getByLabel('Country').fill('US');
+    await priya.page.locator('form.filters input[name=country]').fill('US');
     await priya.page.getByRole('button', { name: 'Filter' }).click();
     await shot(priya.page, 'partners');
     const row = priya.page.locator('tr#partner-kestrel-edr');
@@ -169,6 +169,29 @@ try {
     assert.equal(r.status(), 403);
     await assert.doesNotReject(kestrel.page.getByText(/suspended/).waitFor());
     await shot(kestrel.page, 'portal-refused');
+  });
+
+  await check('every other main page renders (screenshots): policy, log, a partner, portal settings', async () => {
+    const audrey = await signIn('/console', 'audrey');
+    await audrey.page.getByRole('link', { name: 'Policy' }).click();
+    await assert.doesNotReject(audrey.page.getByRole('heading', { name: 'Policy', exact: true }).waitFor());
+    await audrey.page.locator('select[name=partner]').selectOption('hanshan-antivirus');
+    await audrey.page.locator('select[name=advisory]').selectOption('ADV-2026-0002');
+    await audrey.page.getByRole('button', { name: 'Explain' }).click();
+    await assert.doesNotReject(audrey.page.getByText('as seen by Hanshan Antivirus').waitFor());
+    await shot(audrey.page, 'policy-explain');
+    await audrey.page.getByRole('link', { name: 'Log' }).click();
+    await audrey.page.getByRole('button', { name: 'Recompute and verify every entry' }).click();
+    await assert.doesNotReject(audrey.page.getByText(/^Verified:/).waitFor());
+    await shot(audrey.page, 'log');
+    await audrey.page.goto(`${url}/console/partners/hanshan-antivirus`);
+    await assert.doesNotReject(audrey.page.getByRole('heading', { name: 'API tokens' }).waitFor());
+    await shot(audrey.page, 'partner');
+    const hanshan = await signIn('/portal', 'hanshan-analyst');
+    await hanshan.page.getByRole('link', { name: /Receipts, webhook/ }).click();
+    await assert.doesNotReject(hanshan.page.getByRole('heading', { name: 'Receipts', exact: true }).waitFor());
+    await shot(hanshan.page, 'portal-settings');
+    for (const who of [audrey, hanshan]) assert.deepEqual(who.problems, []);
   });
 
   await check('no page broke the Content-Security-Policy or raised a script error', async () => {
