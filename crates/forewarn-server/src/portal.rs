@@ -37,7 +37,9 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/advisories/{id}/bundle", get(bundle))
         .route("/portal/settings", get(settings).post(change_settings))
         .route("/portal/receipts/{entry}", get(receipt))
+        .route("/portal/timezone", post(set_timezone))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(crate::console::viewer_zone))
 }
 
 fn redirect(to: &str) -> Response {
@@ -145,6 +147,8 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<
 
 /// The header every portal page shows.
 struct Chrome {
+    /// The zone times are shown in.
+    pub zone: String,
     pub user: String,
     pub partner: String,
     pub csrf: String,
@@ -186,7 +190,12 @@ fn admit(
 }
 
 fn chrome(session: &PortalSession, name: &str) -> Chrome {
-    Chrome { user: session.user.username.to_string(), partner: name.to_owned(), csrf: session.csrf.clone() }
+    Chrome {
+        zone: crate::timeline::zone_name("program time"),
+        user: session.user.username.to_string(),
+        partner: name.to_owned(),
+        csrf: session.csrf.clone(),
+    }
 }
 
 struct ListedRow {
@@ -227,7 +236,7 @@ async fn home(
                 upcoming: l.view.upcoming.iter().map(|(k, t)| (k.as_str(), local(*t, &tz))).collect(),
             })
             .collect::<Vec<_>>();
-        Ok(((partner.name.clone(), current.policy.timezone_name.clone(), rows), None))
+        Ok(((partner.name.clone(), crate::timeline::zone_name(&current.policy.timezone_name), rows), None))
     })
     .await;
     match result {
@@ -271,7 +280,7 @@ async fn advisory(
                 sections: c.sections.iter().map(|(k, b): &(SectionKind, String)| (k.as_str(), b.clone())).collect(),
                 upcoming: c.upcoming.iter().map(|(k, t)| (k.as_str(), local(*t, &tz))).collect(),
                 released: c.released,
-                timezone: current.policy.timezone_name.clone(),
+                timezone: crate::timeline::zone_name(&current.policy.timezone_name),
             });
             // What is recorded: the Markdown of the sections shown, as the API would send them.
             Ok(c.sections.iter().flat_map(|(_, b)| b.bytes()).collect())
@@ -673,5 +682,31 @@ async fn bundle(
             ),
         ),
         Err(e) => refused(chrome(&session, session.user.partner.as_str()), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TimezoneForm {
+    csrf: String,
+    #[serde(default)]
+    tz: String,
+}
+
+async fn set_timezone(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<TimezoneForm>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    match crate::console::timezone_cookie(&s, &f.tz) {
+        Ok(cookie) => {
+            let mut r = redirect("/portal");
+            r.headers_mut().append(SET_COOKIE, cookie);
+            r
+        }
+        Err(p) => refused(chrome(&session, session.user.partner.as_str()), ApiError::BadRequest(p)),
     }
 }

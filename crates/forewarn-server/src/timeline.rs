@@ -50,9 +50,22 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A moment as the viewer reads it: in `tz`, minutes precision, with the zone's abbreviation.
+tokio::task_local! {
+    /// The time zone the person reading a console or portal page chose (the `fw_tz` cookie), for the duration of
+    /// that request: set by [`crate::console::viewer_zone`], read by [`local`].
+    pub static VIEWER_ZONE: TimeZone;
+}
+
+/// A moment as the viewer reads it: in the zone they chose, or else in `tz` (the program's), minutes precision, with
+/// the zone's abbreviation. Pages give UTC beside it (tooltips).
 pub fn local(t: Timestamp, tz: &TimeZone) -> String {
-    t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    let zone = VIEWER_ZONE.try_with(Clone::clone).unwrap_or_else(|_| tz.clone());
+    t.to_zoned(zone).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// The name of the zone [`local`] writes times in: the viewer's choice, or else `default`.
+pub fn zone_name(default: &str) -> String {
+    VIEWER_ZONE.try_with(|z| z.iana_name().map(str::to_owned)).ok().flatten().unwrap_or_else(|| default.to_owned())
 }
 
 /// The SVG picture. `tz` is the zone times are written in (UTC is in every tooltip too).

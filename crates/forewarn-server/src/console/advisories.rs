@@ -184,7 +184,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         state: format!("{:?}", advisory.state).to_lowercase(),
         release: advisory.release_at.map(|t| Moment::new(t, &tz)),
         now: Moment::new(now, &tz),
-        timezone: current.policy.timezone_name.clone(),
+        timezone: timeline::zone_name(&current.policy.timezone_name),
         svg,
         groups,
         partners: partners
@@ -304,7 +304,7 @@ pub async fn as_partner(
         id,
         partner: format!("{} ({}, {}, tier {})", partner.name, partner.id, partner.country, partner.tier),
         at: Moment::new(at, &tz),
-        timezone: current.policy.timezone_name.clone(),
+        timezone: timeline::zone_name(&current.policy.timezone_name),
         copy,
     };
     html(StatusCode::OK, &page)

@@ -8,8 +8,10 @@
 //! partners, with suspension and reinstatement for program managers ([`partners`]); leak investigations for
 //! investigators ([`investigations`]).
 //!
-//! Times are shown in the program's time zone (the active policy's), the zone the team schedules in, with UTC in
-//! every tooltip: pages carry no script, so the browser's own zone cannot be read.
+//! Times are shown in the viewer's time zone, with UTC in every tooltip. Pages carry no script, so the browser's
+//! zone cannot be read: the viewer picks one in the page header (a cookie, `fw_tz`), and until they do, pages use
+//! the program's zone (the active policy's), the zone the team schedules in. Forms that take a time (schedule,
+//! delay, see-it-as-a-partner) read it in the program's zone, and say so.
 
 mod advisories;
 mod authoring;
@@ -66,7 +68,60 @@ pub fn routes() -> Router<AppState> {
         .route("/console/partners/{id}/edit", post(partners::edit))
         .route("/console/partners/new", post(partners::add))
         .route("/console/static/console.css", get(css))
+        .route("/console/timezone", post(set_timezone))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(viewer_zone))
+}
+
+/// Runs the request with the viewer's chosen time zone (the `fw_tz` cookie, an IANA name) in scope for
+/// [`crate::timeline::local`]; without a valid one, pages use the program's zone.
+pub(crate) async fn viewer_zone(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let zone = cookie(req.headers(), TZ_COOKIE).and_then(|name| jiff::tz::TimeZone::get(&name).ok());
+    match zone {
+        Some(z) => crate::timeline::VIEWER_ZONE.scope(z, next.run(req)).await,
+        None => next.run(req).await,
+    }
+}
+
+/// The cookie that holds the viewer's time zone: a display preference, shared by the console and the portal.
+pub(crate) const TZ_COOKIE: &str = "fw_tz";
+
+/// The header's time zone form: sets (or, empty, clears) the viewer's zone and goes back to the page.
+pub(crate) fn timezone_cookie(s: &AppState, tz: &str) -> Result<HeaderValue, String> {
+    let tz = tz.trim();
+    if tz.is_empty() {
+        return Ok(set_cookie_at(s, "/", TZ_COOKIE, "", 0));
+    }
+    let zone = jiff::tz::TimeZone::get(tz)
+        .map_err(|_| format!("{tz:?} is not a time zone of the IANA database (such as Europe/Berlin)"))?;
+    let name = zone.iana_name().unwrap_or(tz).to_owned();
+    Ok(set_cookie_at(s, "/", TZ_COOKIE, &name, 365 * 24 * 3600))
+}
+
+#[derive(Deserialize)]
+struct TimezoneForm {
+    csrf: String,
+    #[serde(default)]
+    tz: String,
+}
+
+async fn set_timezone(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<TimezoneForm>) -> Response {
+    let session = match session(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.csrf != session.csrf {
+        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
+            .into_response();
+    }
+    match timezone_cookie(&s, &f.tz) {
+        Ok(cookie) => {
+            let mut r = redirect("/console");
+            r.headers_mut().append(SET_COOKIE, cookie);
+            r
+        }
+        Err(p) => problem(&session, StatusCode::BAD_REQUEST, &p),
+    }
 }
 
 pub(crate) async fn security_headers(mut r: Response) -> Response {
@@ -132,6 +187,8 @@ fn redirect(to: &'static str) -> Response {
 
 /// What every signed-in page shows in its header: who, with which roles, and the form token.
 pub(crate) struct Chrome {
+    /// The zone times are shown in.
+    pub zone: String,
     pub user: String,
     pub roles: String,
     pub csrf: String,
@@ -144,6 +201,7 @@ pub(crate) struct Chrome {
 impl Chrome {
     fn of(session: &sessions::Session) -> Self {
         Self {
+            zone: crate::timeline::zone_name("program time"),
             user: session.user.username.to_string(),
             roles: session.user.roles.to_string(),
             csrf: session.csrf.clone(),

@@ -194,7 +194,7 @@ async fn render(
         chrome: Chrome::of(session),
         active: version(active),
         body: active.body.clone(),
-        timezone: current.policy.timezone_name.clone(),
+        timezone: crate::timeline::zone_name(&current.policy.timezone_name),
         history: history.iter().map(version).collect(),
         partners: partners
             .iter()

@@ -371,6 +371,7 @@ fn every_console_and_portal_route_refuses_strangers_and_forged_forms() {
         ("/console/partners/new", "name=Zed+Labs&country=DE&tier=ans&contact=a%40zed.example"),
         ("/console/advisories/ADV-2026-0001/edit", "title=x&summary=y&note=z"),
         ("/console/partners/kestrel-edr/edit", "country=CN&tier=ans&contacts=a%40b.example"),
+        ("/console/timezone", "tz=Europe%2FBerlin"),
     ];
     let portal = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
     let strangers =
@@ -613,5 +614,35 @@ fn an_author_previews_and_edits_an_advisory_as_a_new_revision() {
     assert!(!copy.contains("(revised)"), "partners do not see the unapproved revision");
     let (_, _, page) = request(&url, "GET", "/console/advisories/ADV-2026-0001", &alice, None);
     assert!(page.contains("advisory.edit") && page.contains("Clarify the title"), "the history: {page}");
+    assert!(sigterm(&mut child).success());
+}
+
+/// Times are shown in the viewer's zone once they pick one (program time until then), with UTC on hover; the
+/// choice is a cookie set through a CSRF-checked form, and a zone that does not exist is refused.
+#[test]
+fn viewers_choose_the_time_zone_pages_are_shown_in() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let priya = format!("fw_session={}", sign_in(&url, "priya", &password_of(&p, "priya")).unwrap());
+    let (_, _, page) = request(&url, "GET", "/console/advisories/ADV-2026-0002", &priya, None);
+    assert!(page.contains("America/Los_Angeles") && page.contains(" PST"), "program time first");
+    let csrf = hidden_csrf(&page);
+    assert_eq!(request(&url, "POST", "/console/timezone", &priya, Some("csrf=forged&tz=Europe%2FBerlin")).0, 403);
+    let (status, _, bad) =
+        request(&url, "POST", "/console/timezone", &priya, Some(&format!("csrf={csrf}&tz=Mars%2FOlympus")));
+    assert_eq!(status, 400);
+    assert!(bad.contains("is not a time zone"), "{bad}");
+    let (status, head, _) =
+        request(&url, "POST", "/console/timezone", &priya, Some(&format!("csrf={csrf}&tz=Europe%2FBerlin")));
+    assert_eq!(status, 303);
+    let zone = set_cookie(&head, "fw_tz").unwrap();
+    assert_eq!(zone, "Europe/Berlin");
+    let cookies = format!("{priya}; fw_tz={zone}");
+    let (_, _, berlin) = request(&url, "GET", "/console/advisories/ADV-2026-0002", &cookies, None);
+    assert!(berlin.contains("Times in</dt><dd>Europe/Berlin") && berlin.contains(" CET"), "{berlin}");
+    assert!(berlin.contains("T18:00:00Z"), "UTC stays on hover");
+    let kestrel = crate::portal::sign_in_for_test(&url, &p, "kestrel-analyst");
+    let (_, _, portal) = request(&url, "GET", "/portal", &format!("{kestrel}; fw_tz=Asia/Tokyo"), None);
+    assert!(portal.contains("Times in Asia/Tokyo") && portal.contains(" JST"), "{portal}");
     assert!(sigterm(&mut child).success());
 }
