@@ -132,8 +132,7 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<
         Err(r) => return r,
     };
     if form.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
+        return crate::console::forged();
     }
     if let (Some(token), Ok(mut conn)) = (cookie(&headers, SESSION_COOKIE), s.store.conn().await) {
         if let Err(e) = portal::end_session(&mut conn, &token).await {
@@ -143,6 +142,26 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<
     let mut r = redirect("/portal/login");
     r.headers_mut().append(SET_COOKIE, set_cookie_at(&s, "/portal", SESSION_COOKIE, "", 0));
     r
+}
+
+/// A signed-in portal user and the address the request comes from: an extractor (anonymous requests are sent to
+/// sign in).
+struct Visitor {
+    session: PortalSession,
+    client: std::net::IpAddr,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, Response> {
+        let session = session(s, &parts.headers).await?;
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().copied() else {
+            return Err(internal("the connection's address is unknown"));
+        };
+        let client = crate::auth::client_address(peer.ip(), &parts.headers, &s.trusted_proxies);
+        Ok(Self { session, client })
+    }
 }
 
 /// The header every portal page shows.
@@ -213,16 +232,7 @@ struct Home {
     rows: Vec<ListedRow>,
 }
 
-async fn home(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+async fn home(State(s): State<AppState>, Visitor { session, client }: Visitor) -> Response {
     let s2 = &s;
     let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
         let listed = crate::delivery::listing(&s2.store, &s2.content, &current, &partner, now).await?;
@@ -257,17 +267,7 @@ struct AdvisoryPage {
     timezone: String,
 }
 
-async fn advisory(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+async fn advisory(State(s): State<AppState>, Visitor { session, client }: Visitor, Path(id): Path<String>) -> Response {
     let (s2, id2, session2) = (&s, &id, &session);
     let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
         let tz = current.policy.timezone.clone();
@@ -296,17 +296,7 @@ async fn advisory(
     }
 }
 
-async fn csaf(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+async fn csaf(State(s): State<AppState>, Visitor { session, client }: Visitor, Path(id): Path<String>) -> Response {
     let (s2, id2) = (&s, &id);
     let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
         let publisher = &s2.program.publisher;
@@ -442,16 +432,7 @@ async fn settings_page(
     html(status, &page)
 }
 
-async fn settings(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+async fn settings(State(s): State<AppState>, Visitor { session, client }: Visitor) -> Response {
     match standing_partner(&s, &session, client).await {
         Ok(partner) => settings_page(&s, &session, &partner, None, None, StatusCode::OK).await,
         Err(r) => r,
@@ -473,19 +454,12 @@ struct SettingsForm {
 
 async fn change_settings(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
+    Visitor { session, client }: Visitor,
     Form(f): Form<SettingsForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
+        return crate::console::forged();
     }
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
     let partner = match standing_partner(&s, &session, client).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -613,15 +587,9 @@ fn json_user(session: &PortalSession) -> String {
 
 async fn receipt(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
+    Visitor { session, client }: Visitor,
     Path(entry): Path<String>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
     let partner = match standing_partner(&s, &session, client).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -649,17 +617,7 @@ async fn receipt(
     }
 }
 
-async fn bundle(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let client = crate::auth::client_address(peer.ip(), &headers, &s.trusted_proxies);
+async fn bundle(State(s): State<AppState>, Visitor { session, client }: Visitor, Path(id): Path<String>) -> Response {
     let (s2, id2) = (&s, &id);
     let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
         crate::partner_api::bundle_for(s2, &current, &partner, id2, now).await
@@ -698,8 +656,7 @@ async fn set_timezone(State(s): State<AppState>, headers: HeaderMap, Form(f): Fo
         Err(r) => return r,
     };
     if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
+        return crate::console::forged();
     }
     match crate::console::timezone_cookie(&s, &f.tz) {
         Ok(cookie) => {

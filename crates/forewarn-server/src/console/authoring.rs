@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{has, html, internal, problem, session, Chrome};
+use super::{html, internal, problem, staff, Chrome};
 use crate::AppState;
 
 #[derive(Deserialize, Default, Clone)]
@@ -168,6 +168,20 @@ fn preview(content: &Content, partners: usize) -> Vec<(&'static str, String, Str
         .collect()
 }
 
+/// The form again, with the preview above it; nothing saved.
+async fn preview_page(
+    s: &AppState,
+    session: &forewarn_store::sessions::Session,
+    form: AdvisoryForm,
+    editing: Option<String>,
+    content: &Content,
+) -> Response {
+    let partners = s.catalogue.latest(&s.store).await.map(|c| c.partners.len()).unwrap_or(1);
+    let mut page = NewPage::new(session, form, editing);
+    page.preview = Some(preview(content, partners));
+    html(StatusCode::OK, &page)
+}
+
 impl AdvisoryForm {
     /// The form filled with a stored revision's content.
     fn of(content: &Content) -> Self {
@@ -202,41 +216,29 @@ fn see_other(to: &str) -> Response {
     r
 }
 
-fn forged() -> Response {
-    (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page").into_response()
-}
-
 pub async fn new_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !has(&session, Role::Author) {
-        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
-    }
+    let session =
+        match staff(&s, &headers, None, Some((Role::Author, "Writing advisories needs the author role."))).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     html(StatusCode::OK, &NewPage::new(&session, AdvisoryForm::default(), None))
 }
 
 pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<AdvisoryForm>) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if form.csrf != session.csrf {
-        return forged();
-    }
-    if !has(&session, Role::Author) {
-        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
-    }
+    let session =
+        match staff(&s, &headers, Some(&form.csrf), Some((Role::Author, "Writing advisories needs the author role.")))
+            .await
+        {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let content = match form.content() {
         Ok(c) => c,
         Err(p) => return html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, None).with_problem(p)),
     };
     if !form.preview.is_empty() {
-        let partners = s.catalogue.latest(&s.store).await.map(|c| c.partners.len()).unwrap_or(1);
-        let mut page = NewPage::new(&session, form, None);
-        page.preview = Some(preview(&content, partners));
-        return html(StatusCode::OK, &page);
+        return preview_page(&s, &session, form, None, &content).await;
     }
     let now = Timestamp::now();
     let result = async {
@@ -269,13 +271,11 @@ pub async fn create(State(s): State<AppState>, headers: HeaderMap, Form(form): F
 
 /// The edit form: the newest revision's content, to be saved as a new revision.
 pub async fn edit_form(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !has(&session, Role::Author) {
-        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
-    }
+    let session =
+        match staff(&s, &headers, None, Some((Role::Author, "Writing advisories needs the author role."))).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
     let result = async {
         let mut conn = s.store.conn().await?;
@@ -300,16 +300,13 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<AdvisoryForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if form.csrf != session.csrf {
-        return forged();
-    }
-    if !has(&session, Role::Author) {
-        return problem(&session, StatusCode::FORBIDDEN, "Writing advisories needs the author role.");
-    }
+    let session =
+        match staff(&s, &headers, Some(&form.csrf), Some((Role::Author, "Writing advisories needs the author role.")))
+            .await
+        {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
     let editing = Some(id.to_string());
     let mut content = match form.content() {
@@ -317,10 +314,7 @@ pub async fn edit(
         Err(p) => return html(StatusCode::BAD_REQUEST, &NewPage::new(&session, form, editing).with_problem(p)),
     };
     if !form.preview.is_empty() {
-        let partners = s.catalogue.latest(&s.store).await.map(|c| c.partners.len()).unwrap_or(1);
-        let mut page = NewPage::new(&session, form, editing);
-        page.preview = Some(preview(&content, partners));
-        return html(StatusCode::OK, &page);
+        return preview_page(&s, &session, form, editing, &content).await;
     }
     let note = form.note.trim().to_owned();
     if note.is_empty() {
@@ -378,16 +372,17 @@ pub async fn act(
     Path(id): Path<String>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&f.csrf),
+        Some((Role::Approver, "Approving and scheduling need the approver role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return forged();
-    }
-    if !has(&session, Role::Approver) {
-        return problem(&session, StatusCode::FORBIDDEN, "Approving and scheduling need the approver role.");
-    }
     let Ok(id) = AdvisoryId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such advisory.") };
     let now = Timestamp::now();
     let calendar = match s

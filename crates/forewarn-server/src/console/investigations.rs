@@ -14,7 +14,7 @@ use forewarn_store::audit::{self, Actor};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{has, html, internal, problem, session, Chrome};
+use super::{html, internal, staff, Chrome};
 use crate::investigate::{self, Investigation};
 use crate::AppState;
 
@@ -28,18 +28,13 @@ pub struct InvestigationsPage {
     pub report: Option<Investigation>,
 }
 
-fn forbidden(session: &forewarn_store::sessions::Session) -> Response {
-    problem(session, StatusCode::FORBIDDEN, "Investigations need the investigator role.")
-}
-
 pub async fn form(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !has(&session, Role::Investigator) {
-        return forbidden(&session);
-    }
+    let session =
+        match staff(&s, &headers, None, Some((Role::Investigator, "Investigations need the investigator role."))).await
+        {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let page = InvestigationsPage {
         chrome: Chrome::of(&session),
         leak: String::new(),
@@ -63,17 +58,17 @@ pub struct TraceForm {
 }
 
 pub async fn run(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<TraceForm>) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&f.csrf),
+        Some((Role::Investigator, "Investigations need the investigator role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::Investigator) {
-        return forbidden(&session);
-    }
     let again = |problem: &str, status: StatusCode| {
         let page = InvestigationsPage {
             chrome: Chrome::of(&session),

@@ -6,12 +6,12 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use forewarn_core::Role;
 use serde::Deserialize;
 
-use super::{has, html, internal, problem, session, Chrome};
+use super::{html, internal, staff, Chrome};
 use crate::AppState;
 
 #[derive(Template)]
@@ -77,13 +77,10 @@ async fn render(
 }
 
 pub async fn page(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<Lookup>) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(&s, &headers, None, Some((Role::Auditor, "The log pages need the auditor role."))).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !has(&session, Role::Auditor) {
-        return problem(&session, StatusCode::FORBIDDEN, "The log pages need the auditor role.");
-    }
     render(&s, &session, &q.entry, None).await
 }
 
@@ -93,17 +90,11 @@ pub struct VerifyForm {
 }
 
 pub async fn verify(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<VerifyForm>) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::Auditor) {
-        return problem(&session, StatusCode::FORBIDDEN, "The log pages need the auditor role.");
-    }
+    let session =
+        match staff(&s, &headers, Some(&f.csrf), Some((Role::Auditor, "The log pages need the auditor role."))).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let result = async {
         let mut conn = s.store.conn().await?;
         forewarn_store::log::verify(&mut conn, &s.log.signer.verifier(), |_| {}).await

@@ -106,14 +106,10 @@ struct TimezoneForm {
 }
 
 async fn set_timezone(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<TimezoneForm>) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(&s, &headers, Some(&f.csrf), None).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
     match timezone_cookie(&s, &f.tz) {
         Ok(cookie) => {
             let mut r = redirect("/console");
@@ -239,6 +235,32 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log has details").into_response()
 }
 
+/// A form whose CSRF token is not the session's: refused, nothing done.
+pub(crate) fn forged() -> Response {
+    (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page").into_response()
+}
+
+/// Everything a console handler checks before it acts, in one call: the signed-in staff user (else the sign-in
+/// page), the form's CSRF token when it posts one (else 403), and the role the page needs (else a 403 page that
+/// says which, with `refusal`).
+async fn staff(
+    s: &AppState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+    role: Option<(forewarn_core::Role, &str)>,
+) -> Result<sessions::Session, Response> {
+    let session = session(s, headers).await?;
+    if csrf.is_some_and(|token| token != session.csrf) {
+        return Err(forged());
+    }
+    if let Some((role, refusal)) = role {
+        if !has(&session, role) {
+            return Err(problem(&session, StatusCode::FORBIDDEN, refusal));
+        }
+    }
+    Ok(session)
+}
+
 /// The signed-in staff user, or a redirect to the sign-in page.
 async fn session(s: &AppState, headers: &HeaderMap) -> Result<sessions::Session, Response> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Err(redirect("/console/login")) };
@@ -327,13 +349,8 @@ struct CsrfForm {
 }
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let session = match session(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if form.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
+    if let Err(r) = staff(&s, &headers, Some(&form.csrf), None).await {
+        return r;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         match s.store.conn().await {

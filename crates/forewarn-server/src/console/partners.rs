@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use forewarn_core::{PartnerId, PartnerStatus, Role};
 use forewarn_store::audit::{self, Actor};
@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{has, html, internal, problem, session, Chrome};
+use super::{html, internal, problem, session, staff, Chrome};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -122,17 +122,17 @@ pub async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&form.csrf),
+        Some((Role::ProgramManager, "Changing a partner's status needs the program-manager role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if form.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::ProgramManager) {
-        return problem(&session, StatusCode::FORBIDDEN, "Changing a partner's status needs the program-manager role.");
-    }
     let (status, action) = match form.action.as_str() {
         "suspend" => (PartnerStatus::Suspended, "partner.suspend"),
         "reinstate" => (PartnerStatus::Active, "partner.reinstate"),
@@ -340,17 +340,17 @@ pub async fn rotate(
     Path(id): Path<String>,
     Form(f): Form<RotateForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&f.csrf),
+        Some((Role::ProgramManager, "Rotating tokens needs the program-manager role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::ProgramManager) {
-        return problem(&session, StatusCode::FORBIDDEN, "Rotating tokens needs the program-manager role.");
-    }
     let Ok(id) = PartnerId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such partner.") };
     let hours: i64 = match f.overlap_hours.trim() {
         "" => 24,
@@ -405,17 +405,17 @@ pub struct AddForm {
 }
 
 pub async fn add(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<AddForm>) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&f.csrf),
+        Some((Role::ProgramManager, "Adding partners needs the program-manager role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::ProgramManager) {
-        return problem(&session, StatusCode::FORBIDDEN, "Adding partners needs the program-manager role.");
-    }
     let new = match partners::NewPartner::new(
         f.name.trim(),
         None,
@@ -479,17 +479,17 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(f): Form<EditForm>,
 ) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(
+        &s,
+        &headers,
+        Some(&f.csrf),
+        Some((Role::ProgramManager, "Editing partners needs the program-manager role.")),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
-    if !has(&session, Role::ProgramManager) {
-        return problem(&session, StatusCode::FORBIDDEN, "Editing partners needs the program-manager role.");
-    }
     let Ok(id) = PartnerId::parse(&id) else { return problem(&session, StatusCode::NOT_FOUND, "No such partner.") };
     let list = |text: &str| -> Vec<String> {
         text.split([',', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()

@@ -6,14 +6,14 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use forewarn_core::Partner;
 use forewarn_policy::{view, AdvisoryFacts, Policy, Visibility};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::{html, internal, session, Chrome};
+use super::{html, internal, session, staff, Chrome};
 use crate::timeline::local;
 use crate::AppState;
 
@@ -227,13 +227,9 @@ pub struct DiffForm {
 }
 
 pub async fn dry_run(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<DiffForm>) -> Response {
-    let session = match session(&s, &headers).await {
+    let session = match staff(&s, &headers, Some(&f.csrf), None).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if f.csrf != session.csrf {
-        return (StatusCode::FORBIDDEN, "the form's CSRF token does not match your session; reload the page")
-            .into_response();
-    }
     render(&s, &session, ExplainQuery::default(), Some(f.policy)).await
 }
