@@ -144,8 +144,8 @@ try {
 
   await check("an investigator pastes an excerpt of the partner's portal copy and the partner is named", async () => {
     await kestrel.page.goto(`${url}/portal/advisories/ADV-2026-0001`);
-    const details = await kestrel.page.locator('#section-details pre').innerText();
-    const excerpt = details.split('\n\n')[1];
+    // The second paragraph of the Details, as a reader would select and copy it from the page.
+    const excerpt = await kestrel.page.locator('#section-details .markdown > p').nth(1).innerText();
     assert.ok(excerpt && excerpt.length > 200, 'a few sentences');
     const ivan = await signIn('/console', 'ivan');
     await ivan.page.getByRole('link', { name: 'Investigations' }).click();

@@ -17,6 +17,7 @@ mod error;
 pub mod investigate;
 pub mod limit;
 pub mod log_api;
+pub mod markdown;
 pub mod partner_api;
 pub mod portal;
 pub mod recorder;

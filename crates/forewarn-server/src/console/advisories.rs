@@ -294,7 +294,7 @@ pub async fn as_partner(
     drop(conn);
     let copy = copy.map(|c| Copy {
         title: c.meta.title.clone(),
-        sections: c.sections.iter().map(|(k, body)| (k.as_str(), body.clone())).collect(),
+        sections: c.sections.iter().map(|(k, body)| (k.as_str(), crate::markdown::to_html(body))).collect(),
         upcoming: c.upcoming.iter().map(|(k, t)| (k.as_str(), Moment::new(*t, &tz))).collect(),
         attachments: c.attachments.iter().map(|a| a.name.clone()).collect(),
         fingerprint: c.fingerprint.clone().unwrap_or_else(|| "not fingerprinted".into()),

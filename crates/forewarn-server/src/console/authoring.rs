@@ -163,7 +163,7 @@ fn preview(content: &Content, partners: usize) -> Vec<(&'static str, String, Str
                 }
                 Err(e) => e.to_string(),
             };
-            (kind.as_str(), forewarn_mark::base_text(body), capacity)
+            (kind.as_str(), crate::markdown::to_html(&forewarn_mark::base_text(body)), capacity)
         })
         .collect()
 }

@@ -302,6 +302,12 @@ fn an_author_submits_and_a_second_user_approves_and_schedules_in_the_console() {
     assert!(refused.contains("Summary section, line 2: fingerprint alternatives"), "{refused}");
     assert_eq!(p.ok(&["advisory", "list", "--output", "json"]), before, "nothing saved");
     assert_eq!(request(&url, "POST", "/console/advisories", &alice, Some("csrf=forged&title=x&summary=y")).0, 403);
+    // The preview renders the Markdown, and the section's HTML comes out as text.
+    let (status, _, preview) =
+        request(&url, "POST", "/console/advisories", &alice, Some(&(fields("A {{flaw|bug}}.") + "&preview=1")));
+    assert_eq!(status, 200);
+    assert!(preview.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !preview.contains("<script"), "{preview}");
+    assert_eq!(p.ok(&["advisory", "list", "--output", "json"]), before, "a preview saves nothing");
     let (status, head, _) = request(&url, "POST", "/console/advisories", &alice, Some(&fields("A {{flaw|bug}}.")));
     assert_eq!(status, 303);
     let location = head.lines().find_map(|l| l.strip_prefix("location: ")).unwrap().trim().to_owned();

@@ -53,7 +53,10 @@ fn partner_users_read_their_copy_on_time_fingerprinted_and_are_refused_once_susp
     assert!(csaf.contains("\"csaf_version\""), "a CSAF document");
 
     // The portal copy is fingerprinted: an investigator names kestrel from five sentences of the page.
-    let paragraph = page.split("<h2>details</h2>").nth(1).unwrap().split("\n\n").nth(1).unwrap().to_owned();
+    // The second paragraph of the Details as the page shows it (HTML; the investigation reads through the markup).
+    let details = page.split("<h2>details</h2>").nth(1).unwrap();
+    let paragraph = details.split("<p>").nth(2).unwrap().split("</p>").next().unwrap().to_owned();
+    assert!(paragraph.contains("<code>mime_param_rfc2231_join()</code>"), "rendered Markdown: {paragraph}");
     let ivan = format!("fw_session={}", sign_in(&url, "ivan", &password_of(&p, "ivan")).unwrap());
     let (_, _, form) = request(&url, "GET", "/console/investigations", &ivan, None);
     let body = format!("csrf={}&leak={}", hidden_csrf(&form), encode(&paragraph));
