@@ -48,55 +48,38 @@ fn log_add(x: f64, y: f64) -> f64 {
     m + ((x - m).exp() + (y - m).exp()).ln()
 }
 
-/// An upper bound on P(an innocent partner's score >= `s`) over these observations:
-/// min over λ ≥ 0 of exp(-λ s) Π E[exp(λ U_i)]. 1 when `s` is not above the innocent mean (0).
-pub fn innocent_bound(observed: &[Observed], s: f64) -> f64 {
+/// A Chernoff bound on P(Σ terms >= `s`) for independent terms: min over λ in [0, `hi`] of
+/// exp(-λ s + Σ log E[exp(λ U_i)]), with `log_mgf(o, λ)` the log moment-generating function of one term (convex in
+/// λ, so the golden-section search finds the minimum). 1 when `s` is not positive or nothing was observed.
+fn chernoff(observed: &[Observed], s: f64, hi: f64, log_mgf: impl Fn(&Observed, f64) -> f64) -> f64 {
     if observed.is_empty() || s <= 0.0 {
         return 1.0;
     }
-    let log_bound = |lambda: f64| -> f64 {
-        -lambda * s
-            + observed
-                .iter()
-                .map(|o| {
-                    let (hi, lo, q) = term(o);
-                    log_add(q.ln() + lambda * hi, (1.0 - q).ln() + lambda * lo)
-                })
-                .sum::<f64>()
-    };
-    // The exponent is convex in λ.
-    minimise(log_bound, 20.0).min(0.0).exp()
+    let log_bound = |lambda: f64| -lambda * s + observed.iter().map(|o| log_mgf(o, lambda)).sum::<f64>();
+    minimise(log_bound, hi).min(0.0).exp()
 }
 
-/// The probability that an innocent partner agrees with the leak at this position.
-fn agree_probability(o: &Observed) -> f64 {
-    o.prior
+/// An upper bound on P(an innocent partner's score >= `s`) over these observations:
+/// min over λ ≥ 0 of exp(-λ s) Π E[exp(λ U_i)]. 1 when `s` is not above the innocent mean (0).
+pub fn innocent_bound(observed: &[Observed], s: f64) -> f64 {
+    chernoff(observed, s, 20.0, |o, lambda| {
+        let (hi, lo, q) = term(o);
+        log_add(q.ln() + lambda * hi, (1.0 - q).ln() + lambda * lo)
+    })
 }
 
 /// The matching score: the sum, over positions where the partner agrees with the leak, of -ln P(an innocent
 /// agrees there). The most powerful statistic against a single leaker's verbatim excerpt (the symmetric Tardos
 /// score is made for coalitions).
 pub fn match_score(observed: &[Observed], symbols: &[u8]) -> f64 {
-    observed.iter().zip(symbols).filter(|(o, x)| **x == o.symbol).map(|(o, _)| -agree_probability(o).ln()).sum()
+    observed.iter().zip(symbols).filter(|(o, x)| **x == o.symbol).map(|(o, _)| -o.prior.ln()).sum()
 }
 
 /// An upper bound on P(an innocent partner's matching score >= `s`): min over λ ≥ 0 of
-/// exp(-λ s) Π (q^(1-λ) + 1 - q). When every position agrees it tends to the exact Π q.
+/// exp(-λ s) Π (q^(1-λ) + 1 - q), q the prior of the leak's symbol. When every position agrees it tends to the exact
+/// Π q.
 pub fn match_bound(observed: &[Observed], s: f64) -> f64 {
-    if observed.is_empty() || s <= 0.0 {
-        return 1.0;
-    }
-    let log_bound = |lambda: f64| -> f64 {
-        -lambda * s
-            + observed
-                .iter()
-                .map(|o| {
-                    let q = agree_probability(o);
-                    log_add((1.0 - lambda) * q.ln(), (1.0 - q).ln())
-                })
-                .sum::<f64>()
-    };
-    minimise(log_bound, 200.0).min(0.0).exp()
+    chernoff(observed, s, 200.0, |o, lambda| log_add((1.0 - lambda) * o.prior.ln(), (1.0 - o.prior).ln()))
 }
 
 /// Golden-section minimum of a convex function on [0, hi] (45 steps narrow [0, 200] to ~8e-8: far below what changes
@@ -131,7 +114,7 @@ pub fn max_score(observed: &[Observed]) -> f64 {
 
 /// The highest matching score possible on these observations (agreement everywhere).
 pub fn max_match_score(observed: &[Observed]) -> f64 {
-    observed.iter().map(|o| -agree_probability(o).ln()).sum()
+    observed.iter().map(|o| -o.prior.ln()).sum()
 }
 
 /// The lowest score in [0, max] whose `bound` is within `allowed` (bounds fall as scores grow), if any is.
@@ -245,7 +228,7 @@ mod match_tests {
     fn the_matching_bound_is_exact_when_everything_agrees_and_an_upper_bound_otherwise() {
         let observed: Vec<Observed> =
             (0..30).map(|i| Observed { symbol: (i % 3) as u8, prior: 0.3 + 0.01 * i as f64 }).collect();
-        let exact: f64 = observed.iter().map(agree_probability).product();
+        let exact: f64 = observed.iter().map(|o| o.prior).product();
         let all: Vec<u8> = observed.iter().map(|o| o.symbol).collect();
         let b = match_bound(&observed, match_score(&observed, &all));
         assert!(b >= exact * 0.999 && b <= exact * 1.5, "{b} vs exact {exact}");

@@ -5,10 +5,10 @@
 
 use forewarn_core::{PartnerId, Username};
 use jiff::{SignedDuration, Timestamp};
-use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use crate::credentials::{hash_password, verify_password};
+use crate::sessions::hash;
 use crate::time::{from_db, to_db};
 use crate::{Result, StoreError};
 
@@ -96,10 +96,6 @@ pub async fn verify_login(conn: &mut AnyConnection, username: &str, password: &s
         }
         _ => Ok(None),
     }
-}
-
-fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Opens a session; returns (cookie token, CSRF token).

@@ -26,7 +26,8 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-fn hash(token: &str) -> String {
+/// What is stored of a session token: its SHA-256, hex (shared with portal sessions).
+pub(crate) fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
