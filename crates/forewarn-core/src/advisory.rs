@@ -87,7 +87,7 @@ pub struct Section {
 
 /// The sections an advisory revision has. A section that is absent is not part of the advisory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sections(BTreeMap<SectionKind, String>);
+pub struct Sections(BTreeMap<SectionKind, std::sync::Arc<str>>);
 
 /// Largest section body accepted (1 MiB of Markdown).
 pub const MAX_SECTION_BYTES: usize = 1 << 20;
@@ -99,24 +99,36 @@ impl Sections {
 
     /// Sets a section body. Bodies are trimmed of surrounding blank lines; an empty body removes the section.
     pub fn set(&mut self, kind: SectionKind, body: &str) -> Result<(), Invalid> {
-        let body = body.trim_matches(|c| c == '\n' || c == '\r');
-        if body.trim().is_empty() {
+        self.set_shared(kind, body.into())
+    }
+
+    /// [`Sections::set`] for a body already held elsewhere: kept without a copy when it needs no trimming (section
+    /// bodies are shared by every copy made of a revision).
+    pub fn set_shared(&mut self, kind: SectionKind, body: std::sync::Arc<str>) -> Result<(), Invalid> {
+        let trimmed = body.trim_matches(|c| c == '\n' || c == '\r');
+        if trimmed.trim().is_empty() {
             self.0.remove(&kind);
             return Ok(());
         }
-        if body.len() > MAX_SECTION_BYTES {
+        if trimmed.len() > MAX_SECTION_BYTES {
             return Err(Invalid::new("section", format!("the {kind} section is larger than 1 MiB")));
         }
-        self.0.insert(kind, body.to_owned());
+        let body = if trimmed.len() == body.len() { body } else { trimmed.into() };
+        self.0.insert(kind, body);
         Ok(())
     }
 
     pub fn get(&self, kind: SectionKind) -> Option<&str> {
-        self.0.get(&kind).map(String::as_str)
+        self.0.get(&kind).map(|b| &**b)
+    }
+
+    /// The body as shared, for keeping it without a copy.
+    pub fn get_shared(&self, kind: SectionKind) -> Option<std::sync::Arc<str>> {
+        self.0.get(&kind).cloned()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (SectionKind, &str)> {
-        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+        self.0.iter().map(|(k, v)| (*k, &**v))
     }
 
     pub fn kinds(&self) -> impl Iterator<Item = SectionKind> + '_ {

@@ -38,6 +38,9 @@ impl Current {
 #[derive(Debug, Default)]
 pub struct Catalogue {
     current: std::sync::RwLock<Option<Arc<Current>>>,
+    /// Held while a snapshot loads: requests that find the snapshot out of date at the same moment (the first ones
+    /// after a start or a change) wait for one load instead of each loading every partner and token.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl Catalogue {
@@ -53,10 +56,13 @@ impl Catalogue {
     /// The current snapshot, checked with one query (and reloaded when it moved).
     pub async fn get(&self, conn: &mut AnyConnection) -> Result<Arc<Current>, ApiError> {
         let version = forewarn_store::catalogue::version(conn).await?;
-        if let Some(c) = self.current.read().ok().and_then(|c| c.clone()) {
-            if c.version == version {
-                return Ok(c);
-            }
+        let cached = || self.current.read().ok().and_then(|c| c.clone()).filter(|c| c.version >= version);
+        if let Some(c) = cached() {
+            return Ok(c);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(c) = cached() {
+            return Ok(c);
         }
         let snap = forewarn_store::catalogue::load(conn).await?;
         let Some(stored) = snap.policy else {
@@ -84,15 +90,21 @@ impl Catalogue {
 }
 
 /// Opened revision content, by (advisory, revision). A revision never changes once written, so entries never go
-/// stale; the advisory's mutable state (lifecycle, T) is read from the database on every request. Plaintext is held
-/// in memory only while the server runs — it is decrypted for every copy anyway — never written anywhere.
+/// stale; the advisory's mutable state (lifecycle, T) comes from the catalogue snapshot. Plaintext is held in memory
+/// only while the server runs — it is decrypted for every copy anyway — never written anywhere. A section is opened
+/// only when some view shows it.
+///
+/// Every entry is filled once however many requests want it at the same moment (at a release, every partner asks for
+/// the same advisories at once): the first request opens it, the others wait for that instead of each opening it
+/// again, and the CPU-heavy preparation for fingerprinting runs off the request threads.
 #[derive(Debug, Default)]
 pub struct ContentCache {
-    outlines: Mutex<HashMap<RevisionKey, Arc<Outline>>>,
-    sections: Mutex<HashMap<(String, u32, SectionKind), Arc<str>>>,
-    attachments: Mutex<HashMap<RevisionKey, Arc<Vec<forewarn_core::Attachment>>>>,
+    outlines: Flight<RevisionKey, Arc<Outline>>,
+    /// `None`: the revision has no such section.
+    sections: Flight<(String, u32, SectionKind), Option<Arc<str>>>,
+    attachments: Flight<RevisionKey, Arc<[forewarn_core::Attachment]>>,
     /// Sections prepared for fingerprinting, by (advisory, revision, section).
-    marked: Mutex<HashMap<(String, u32, SectionKind), Arc<forewarn_mark::Marked>>>,
+    marked: Flight<(String, u32, SectionKind), Arc<forewarn_mark::Marked>>,
 }
 
 /// (advisory id, revision number).
@@ -101,47 +113,104 @@ type RevisionKey = (String, u32);
 /// Entries kept before a cache is emptied and refilled (a crude bound; revisions are few).
 const CACHE_LIMIT: usize = 20_000;
 
-fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, v: V) {
-    if let Ok(mut m) = map.lock() {
-        if m.len() >= CACHE_LIMIT {
-            m.clear();
-        }
-        m.insert(k, v);
+/// A map whose entries are each computed once, by the first caller; concurrent callers wait for that result. A
+/// failed computation is not kept: the next caller tries again.
+#[derive(Debug)]
+struct Flight<K, V> {
+    cells: Mutex<HashMap<K, Arc<tokio::sync::OnceCell<V>>>>,
+}
+
+impl<K, V> Default for Flight<K, V> {
+    fn default() -> Self {
+        Self { cells: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Flight<K, V> {
+    async fn get_or_try_init<F, Fut>(&self, k: K, init: F) -> Result<V, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, ApiError>>,
+    {
+        let cell = {
+            // The map is consistent after any panic elsewhere (each change is one insert or clear).
+            let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cells.len() >= CACHE_LIMIT && !cells.contains_key(&k) {
+                cells.clear();
+            }
+            cells.entry(k).or_default().clone()
+        };
+        cell.get_or_try_init(init).await.cloned()
     }
 }
 
 impl ContentCache {
     /// The section prepared for marking, once per revision.
-    fn marked(
+    async fn marked(
         &self,
         key: &forewarn_mark::code::Key,
         id: &AdvisoryId,
         number: u32,
         kind: SectionKind,
-        body: &str,
+        body: Arc<str>,
     ) -> Result<Arc<forewarn_mark::Marked>, ApiError> {
-        let k = (id.to_string(), number, kind);
-        if let Some(m) = self.marked.lock().ok().and_then(|m| m.get(&k).cloned()) {
-            return Ok(m);
-        }
-        let section = forewarn_render::code_section(id.as_str(), number, kind);
-        let marked = Arc::new(forewarn_mark::Marked::new(key, &section, body).map_err(|e| {
-            tracing::error!(advisory = %id, revision = number, section = %kind, error = %e, "a stored section's markers do not parse");
-            ApiError::Internal
-        })?);
-        bounded_insert(&self.marked, k, marked.clone());
-        Ok(marked)
+        self.marked
+            .get_or_try_init((id.to_string(), number, kind), || async {
+                let (key, id2) = (key.clone(), id.clone());
+                let prepared = tokio::task::spawn_blocking(move || {
+                    let section = forewarn_render::code_section(id2.as_str(), number, kind);
+                    forewarn_mark::Marked::new(&key, &section, &body)
+                })
+                .await
+                .map_err(|_| ApiError::Internal)?;
+                prepared.map(Arc::new).map_err(|e| {
+                    tracing::error!(advisory = %id, revision = number, section = %kind, error = %e, "a stored section's markers do not parse");
+                    ApiError::Internal
+                })
+            })
+            .await
     }
 
     pub(crate) async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
-        let key = (id.to_string(), number);
-        if let Some(o) = self.outlines.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(o);
-        }
-        let mut conn = store.conn().await?;
-        let o = Arc::new(advisories::outline(&mut conn, store.master_key()?, id, number).await?);
-        bounded_insert(&self.outlines, key, o.clone());
-        Ok(o)
+        self.outlines
+            .get_or_try_init((id.to_string(), number), || async {
+                let mut conn = store.conn().await?;
+                Ok(Arc::new(advisories::outline(&mut conn, store.master_key()?, id, number).await?))
+            })
+            .await
+    }
+
+    async fn section(
+        &self,
+        store: &Store,
+        id: &AdvisoryId,
+        number: u32,
+        kind: SectionKind,
+    ) -> Result<Option<Arc<str>>, ApiError> {
+        self.sections
+            .get_or_try_init((id.to_string(), number, kind), || async {
+                let mut conn = store.conn().await?;
+                let (opened, _) =
+                    advisories::sections(&mut conn, store.master_key()?, id, number, &[kind], false).await?;
+                Ok(opened.get_shared(kind))
+            })
+            .await
+    }
+
+    async fn attachments(
+        &self,
+        store: &Store,
+        id: &AdvisoryId,
+        number: u32,
+    ) -> Result<Arc<[forewarn_core::Attachment]>, ApiError> {
+        self.attachments
+            .get_or_try_init((id.to_string(), number), || async {
+                let mut conn = store.conn().await?;
+                let (_, attachments) =
+                    advisories::sections(&mut conn, store.master_key()?, id, number, &[], true).await?;
+                Ok(Arc::from(attachments))
+            })
+            .await
     }
 
     async fn content(
@@ -151,37 +220,15 @@ impl ContentCache {
         number: u32,
         kinds: &[SectionKind],
         with_attachments: bool,
-    ) -> Result<(forewarn_core::Sections, Vec<forewarn_core::Attachment>), ApiError> {
+    ) -> Result<(forewarn_core::Sections, Arc<[forewarn_core::Attachment]>), ApiError> {
         let mut out = forewarn_core::Sections::new();
-        let mut missing = Vec::new();
-        if let Ok(m) = self.sections.lock() {
-            for k in kinds {
-                match m.get(&(id.to_string(), number, *k)) {
-                    Some(body) => out.set(*k, body).map_err(|_| ApiError::Internal)?,
-                    None => missing.push(*k),
-                }
+        for k in kinds {
+            if let Some(body) = self.section(store, id, number, *k).await? {
+                out.set_shared(*k, body).map_err(|_| ApiError::Internal)?;
             }
-        } else {
-            missing.extend_from_slice(kinds);
         }
-        let cached_attachments = if with_attachments {
-            self.attachments.lock().ok().and_then(|m| m.get(&(id.to_string(), number)).cloned())
-        } else {
-            Some(Arc::new(Vec::new()))
-        };
-        if missing.is_empty() && cached_attachments.is_some() {
-            return Ok((out, cached_attachments.map(|a| a.as_ref().clone()).unwrap_or_default()));
-        }
-        let mut conn = store.conn().await?;
-        let (opened, attachments) =
-            advisories::sections(&mut conn, store.master_key()?, id, number, &missing, with_attachments).await?;
-        for (k, body) in opened.iter() {
-            bounded_insert(&self.sections, (id.to_string(), number, k), Arc::from(body));
-            out.set(k, body).map_err(|_| ApiError::Internal)?;
-        }
-        if with_attachments {
-            bounded_insert(&self.attachments, (id.to_string(), number), Arc::new(attachments.clone()));
-        }
+        let attachments =
+            if with_attachments { self.attachments(store, id, number).await? } else { Arc::from(Vec::new()) };
         Ok((out, attachments))
     }
 }
@@ -304,8 +351,10 @@ pub async fn copy_for(
     let (sections, attachments) =
         cache.content(store, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
     let mut marked = Vec::with_capacity(v.visible.len());
-    for (kind, body) in sections.iter() {
-        marked.push((kind, cache.marked(key, &id, p.outline.number, kind, body)?));
+    for kind in v.visible.iter().copied() {
+        if let Some(body) = sections.get_shared(kind) {
+            marked.push((kind, cache.marked(key, &id, p.outline.number, kind, body).await?));
+        }
     }
     let content = Content {
         number: p.outline.number,
