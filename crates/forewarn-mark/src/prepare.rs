@@ -73,15 +73,23 @@ impl Prepared {
 
     /// The copy carrying `symbols` (one per position; missing ones are 0).
     pub fn assemble(&self, symbols: &[u8]) -> String {
-        let mut out = String::new();
+        let pick = |slot: &'_ Slot| -> usize {
+            usize::from(symbols.get(slot.position).copied().unwrap_or(0)).min(slot.alternatives.len() - 1)
+        };
+        // Sized first: a copy is assembled for every delivery, and growing the string costs more than this pass.
+        let len = self
+            .segments
+            .iter()
+            .map(|seg| match seg {
+                Segment::Fixed(t) => t.len(),
+                Segment::Slot(slot) => slot.alternatives[pick(slot)].len(),
+            })
+            .sum();
+        let mut out = String::with_capacity(len);
         for seg in &self.segments {
             match seg {
                 Segment::Fixed(t) => out.push_str(t),
-                Segment::Slot(slot) => {
-                    let s =
-                        usize::from(symbols.get(slot.position).copied().unwrap_or(0)).min(slot.alternatives.len() - 1);
-                    out.push_str(&slot.alternatives[s]);
-                }
+                Segment::Slot(slot) => out.push_str(&slot.alternatives[pick(slot)]),
             }
         }
         out

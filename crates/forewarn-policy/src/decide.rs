@@ -159,9 +159,34 @@ pub fn decide(
     section: SectionKind,
     now: Timestamp,
 ) -> Decision {
+    decide_with(policy, partner, a, &matches(policy, partner, a), section, now)
+}
+
+/// Whether each rule of the policy matches (partner, advisory), and why. It does not depend on the section, so a
+/// view works it out once for all of them.
+fn matches(policy: &Policy, partner: &Partner, a: &AdvisoryFacts<'_>) -> Vec<(bool, Vec<String>)> {
     let obligations = policy.obligations_of(partner.country);
     let products = lowercase_products(a.meta);
     let f = facts(partner, a, &obligations, &products);
+    policy
+        .rules
+        .iter()
+        .map(|r| {
+            let mut why = Vec::new();
+            let matched = r.when.explain(&f, &mut why);
+            (matched, why)
+        })
+        .collect()
+}
+
+fn decide_with(
+    policy: &Policy,
+    partner: &Partner,
+    a: &AdvisoryFacts<'_>,
+    matched: &[(bool, Vec<String>)],
+    section: SectionKind,
+    now: Timestamp,
+) -> Decision {
     let release_at = a.advisory.release_at;
     let tier = policy.tiers.get(&partner.tier);
     let mut blocker = standing(partner, a, now);
@@ -181,17 +206,16 @@ pub fn decide(
     let rules = policy
         .rules
         .iter()
-        .map(|r| {
-            let mut why = Vec::new();
-            let matched = r.when.explain(&f, &mut why);
+        .zip(matched)
+        .map(|(r, (matched, why))| {
             let cap = r.caps[i];
             RuleStep {
                 id: r.id.clone(),
                 description: r.description.clone(),
-                matched,
-                why,
+                matched: *matched,
+                why: why.clone(),
                 cap,
-                cap_visibility: if matched { cap.map(at) } else { None },
+                cap_visibility: if *matched { cap.map(at) } else { None },
             }
         })
         .collect();
@@ -239,10 +263,11 @@ impl View {
 
 /// The view: every delivery path (API, CSAF, webhooks, bundles, web pages) gets its content through this function.
 pub fn view(policy: &Policy, partner: &Partner, a: &AdvisoryFacts<'_>, now: Timestamp) -> View {
+    let matched = matches(policy, partner, a);
     let decisions: Vec<Decision> = SectionKind::ALL
         .into_iter()
         .filter(|s| a.sections.contains(s))
-        .map(|s| decide(policy, partner, a, s, now))
+        .map(|s| decide_with(policy, partner, a, &matched, s, now))
         .collect();
     let visible = decisions.iter().filter(|d| d.visibility.is_visible_at(now)).map(|d| d.section).collect();
     let mut upcoming: Vec<(SectionKind, Timestamp)> = decisions

@@ -117,8 +117,7 @@ pub fn render_for(
             Some((*k, marked.unwrap_or_else(|| forewarn_mark::base_text(body))))
         })
         .collect();
-    let fingerprint =
-        content.marking.map(|_| codeword.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));
     let attachments = if view.shows(SectionKind::Poc) { content.attachments.to_vec() } else { Vec::new() };
 
     // One history entry per moment at which visible sections appeared.

@@ -157,10 +157,7 @@ pub async fn investigate(
         )
     };
     Ok(Investigation {
-        leaks: leaks
-            .iter()
-            .map(|l| Sha256::digest(l.as_bytes()).iter().map(|b| format!("{b:02x}")).collect())
-            .collect(),
+        leaks: leaks.iter().map(|l| forewarn_core::hex(&Sha256::digest(l.as_bytes()))).collect(),
         partners: all.len(),
         error,
         per_partner_error: report.per_partner_error,

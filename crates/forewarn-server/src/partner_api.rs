@@ -25,7 +25,7 @@ use crate::recorder::{Confirm, Record};
 use crate::{ApiError, AppState};
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    forewarn_core::hex(bytes)
 }
 
 fn json_bytes(v: &Value) -> Vec<u8> {

@@ -69,7 +69,7 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<Strin
 
 fn event_id(parts: &[&str]) -> String {
     let digest = Sha256::digest(parts.join("\u{1f}").as_bytes());
-    format!("msg_{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())
+    format!("msg_{}", forewarn_core::hex(&digest[..16]))
 }
 
 /// Whether an address may receive webhooks when private addresses are not allowed.

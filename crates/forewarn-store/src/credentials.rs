@@ -38,7 +38,7 @@ pub fn issue_staff_token() -> Result<IssuedToken, CryptoError> {
 
 fn issue_with_prefix(prefix: &str) -> Result<IssuedToken, CryptoError> {
     let id_bytes: [u8; 6] = random_bytes()?;
-    let id_hex: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id_hex: String = forewarn_core::hex(&id_bytes);
     let id = TokenId::parse(&id_hex).map_err(|_| CryptoError::Random)?;
     let secret: Zeroizing<[u8; 32]> = Zeroizing::new(random_bytes()?);
     let secret_text = Zeroizing::new(URL_SAFE_NO_PAD.encode(secret.as_slice()));

@@ -74,7 +74,7 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         let digest = Sha256::new().chain_update(b"forewarn master key id\0").chain_update(bytes).finalize();
-        let id = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let id = forewarn_core::hex(&digest[..8]);
         Self { bytes: Zeroizing::new(bytes), id }
     }
 

@@ -32,7 +32,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredPolicy> {
 }
 
 pub fn digest(body: &str) -> String {
-    Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    forewarn_core::hex(&Sha256::digest(body.as_bytes()))
 }
 
 /// Stores a new version; it becomes the active policy.

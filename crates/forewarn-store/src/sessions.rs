@@ -28,7 +28,7 @@ pub struct Session {
 
 /// What is stored of a session token: its SHA-256, hex (shared with portal sessions).
 pub(crate) fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    forewarn_core::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// 256 random bits, base64url: for session, CSRF and sign-in form tokens.
