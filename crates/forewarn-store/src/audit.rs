@@ -70,7 +70,11 @@ pub async fn record(
         "reason": reason,
         "detail": detail,
     });
-    crate::log::append(conn, &[crate::log::NewEvent { at, kind: "admin", partner: None, body: body.to_string() }]).await
+    crate::log::append(
+        conn,
+        &[crate::log::NewEvent { at, kind: "admin", partner: None, advisory: None, body: body.to_string() }],
+    )
+    .await
 }
 
 /// The newest `limit` events, newest first; only those about `subject` when given.

@@ -1,12 +1,14 @@
 //! The record of every copy of advisory content served to a partner: who received what, when, through which
-//! channel, and the digest of the exact bytes. Append-only. The transparency log (a later issue) turns these records
-//! into log entries.
+//! channel, and the digest of the exact bytes. Each record is an event of the transparency log (kind `delivery`),
+//! append-only like every event, and becomes a log entry when the sequencer integrates it.
+
+use std::borrow::Cow;
 
 use forewarn_core::{AdvisoryId, PartnerId, SectionKind};
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
-use crate::time::{from_db, to_db};
+use crate::time::from_db;
 use crate::{Result, StoreError};
 
 /// How a copy travelled.
@@ -57,69 +59,54 @@ pub struct NewDelivery<'a> {
     pub codeword: Option<&'a str>,
 }
 
-/// Rows written by one statement of [`record_all`] (7 parameters each; well under every backend's limit).
-const ROWS_PER_STATEMENT: usize = 128;
-
-/// Records copies, in order, with one statement per [`ROWS_PER_STATEMENT`] rows (the server's group commit writes a
-/// batch at once, not a round trip per record). Call it in the transaction that decides to serve them, and serve
-/// only after it commits.
+/// Records copies, in order: each is an event of the transparency log (kind `delivery`), written in the caller's
+/// transaction — call it in the transaction that decides to serve them, and serve only after it commits. The event
+/// is the one record of a delivery (see migration 0012).
 pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Result<()> {
-    for chunk in all.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO deliveries (at, partner_id, advisory_id, revision, sections, channel, digest) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 7;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            ));
-        }
-        let mut q = sqlx::query(&sql);
-        for d in chunk {
-            let names: Vec<&str> = d.sections.iter().map(|s| s.as_str()).collect();
-            q = q
-                .bind(to_db(d.at))
-                .bind(d.partner.as_str())
-                .bind(d.advisory.as_str())
-                .bind(i64::from(d.revision))
-                .bind(names.join(","))
-                .bind(d.channel.as_str())
-                .bind(d.digest);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    // Each copy is also an event of the transparency log, in the same transaction.
     let events: Vec<crate::log::NewEvent<'_>> = all
         .iter()
         .map(|d| crate::log::NewEvent {
             at: d.at,
             kind: "delivery",
             partner: Some(d.partner.as_str()),
-            body: serde_json::json!({
-                "type": "delivery",
-                "at": d.at.to_string(),
-                "partner": d.partner.as_str(),
-                "advisory": d.advisory.as_str(),
-                "revision": d.revision,
-                "sections": d.sections.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                "channel": d.channel.as_str(),
-                "sha256": d.digest,
-                "codeword": d.codeword,
+            advisory: Some(d.advisory.as_str()),
+            body: serde_json::to_string(&Body {
+                type_: "delivery".into(),
+                at: d.at.to_string(),
+                partner: d.partner.as_str().into(),
+                advisory: d.advisory.as_str().into(),
+                revision: d.revision,
+                sections: d.sections.iter().map(|s| s.as_str().into()).collect(),
+                channel: d.channel.as_str().into(),
+                sha256: d.digest.into(),
+                codeword: d.codeword.map(Into::into),
             })
-            .to_string(),
+            .unwrap_or_default(),
         })
         .collect();
     crate::log::append(conn, &events).await
+}
+
+/// A delivery event's body. Fields in alphabetical order, as every event body is written (compact JSON, keys
+/// sorted); the commitment covers these exact bytes.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Body<'a> {
+    #[serde(borrow)]
+    advisory: Cow<'a, str>,
+    at: String,
+    #[serde(borrow)]
+    channel: Cow<'a, str>,
+    #[serde(borrow)]
+    codeword: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    partner: Cow<'a, str>,
+    revision: u32,
+    #[serde(borrow)]
+    sections: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    sha256: Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    type_: Cow<'a, str>,
 }
 
 /// Deliveries, newest first, filtered by partner and/or advisory.
@@ -129,28 +116,40 @@ pub async fn list(
     advisory: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Delivery>> {
-    let rows = sqlx::query(
-        "SELECT seq, at, partner_id, advisory_id, revision, sections, channel, digest FROM deliveries \
-         WHERE ($1 IS NULL OR partner_id = $1) AND ($2 IS NULL OR advisory_id = $2) ORDER BY seq DESC LIMIT $3",
-    )
-    .bind(partner)
-    .bind(advisory)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    // One statement per filter, so that each uses its index.
+    let filter = match (partner, advisory) {
+        (Some(_), Some(_)) => "AND partner_id = $1 AND advisory_id = $2",
+        (Some(_), None) => "AND partner_id = $1",
+        (None, Some(_)) => "AND advisory_id = $1",
+        (None, None) => "",
+    };
+    let sql = format!(
+        "SELECT seq, at, body FROM log_events WHERE kind = 'delivery' {filter} ORDER BY seq DESC LIMIT ${}",
+        1 + usize::from(partner.is_some()) + usize::from(advisory.is_some())
+    );
+    let mut q = sqlx::query(&sql);
+    if let Some(p) = partner {
+        q = q.bind(p);
+    }
+    if let Some(a) = advisory {
+        q = q.bind(a);
+    }
+    let rows = q.bind(limit).fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
-            let sections: String = r.try_get("sections")?;
-            let revision: i64 = r.try_get("revision")?;
+            let seq: i64 = r.try_get("seq")?;
+            let text: String = r.try_get("body")?;
+            let body: Body<'_> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("delivery event {seq} does not parse: {e}")))?;
             Ok(Delivery {
-                seq: r.try_get("seq")?,
+                seq,
                 at: from_db(r.try_get("at")?)?,
-                partner_id: r.try_get("partner_id")?,
-                advisory_id: r.try_get("advisory_id")?,
-                revision: u32::try_from(revision).map_err(|_| StoreError::Corrupt("revision out of range".into()))?,
-                sections: sections.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                channel: r.try_get("channel")?,
-                digest: r.try_get("digest")?,
+                partner_id: body.partner.into_owned(),
+                advisory_id: body.advisory.into_owned(),
+                revision: body.revision,
+                sections: body.sections.into_iter().map(Cow::into_owned).collect(),
+                channel: body.channel.into_owned(),
+                digest: body.sha256.into_owned(),
             })
         })
         .collect()

@@ -100,6 +100,32 @@ macro_rules! migrations {
     };
 }
 
+/// Rows written by one multi-row `INSERT` (see [`values`]).
+pub(crate) const ROWS_PER_STATEMENT: usize = 128;
+
+/// The `VALUES` list of a multi-row `INSERT` of `rows` rows of `cols` columns. SQLite gets anonymous `?`
+/// parameters: with numbered ones it looks each parameter up by name when binding, which costs time quadratic in
+/// their number; PostgreSQL needs `$n`.
+pub(crate) fn values(conn: &AnyConnection, rows: usize, cols: usize) -> String {
+    let sqlite = conn.backend_name() == "SQLite";
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", r * cols + c + 1));
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 impl Store {
     /// Connects to the database at `url`. SQLite files are created when missing and run in WAL mode with
     /// `synchronous = FULL`: a transaction that returned from commit survives a crash of the process or the machine.
@@ -149,10 +175,10 @@ impl Store {
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
             Backend::Sqlite => {
-                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal")
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log")
             }
             Backend::Postgres => {
-                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal")
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log")
             }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }

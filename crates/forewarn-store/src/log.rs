@@ -21,6 +21,7 @@ use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
 use crate::time::{from_db, to_db};
+use crate::ROWS_PER_STATEMENT;
 use crate::{Backend, Result, Store, StoreError};
 
 /// An event about to be logged. `body` is its canonical form (compact JSON) and is what the commitment covers.
@@ -31,6 +32,8 @@ pub struct NewEvent<'a> {
     pub kind: &'a str,
     /// The partner the event concerns, who may receive it with a receipt.
     pub partner: Option<&'a str>,
+    /// The advisory a delivery event is a copy of (indexed, for listing deliveries by advisory).
+    pub advisory: Option<&'a str>,
     pub body: String,
 }
 
@@ -47,20 +50,13 @@ pub struct StoredEvent {
     pub leaf_index: Option<u64>,
 }
 
-/// Rows written by one statement (7 parameters each).
-const ROWS_PER_STATEMENT: usize = 128;
-
 /// Appends events to the outbox, in order. Call it inside the transaction of the action they record.
 pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO log_events (at, kind, partner_id, body, salt, commitment) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
-        }
+        let sql = format!(
+            "INSERT INTO log_events (at, kind, partner_id, advisory_id, body, salt, commitment) VALUES {}",
+            crate::values(conn, chunk.len(), 7)
+        );
         let mut q = sqlx::query(&sql);
         for e in chunk {
             let salt = crate::crypto::random_bytes::<32>()?;
@@ -69,6 +65,7 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result
                 .bind(to_db(e.at))
                 .bind(e.kind)
                 .bind(e.partner)
+                .bind(e.advisory)
                 .bind(e.body.as_str())
                 .bind(salt.to_vec())
                 .bind(commitment.to_vec());
@@ -374,13 +371,8 @@ async fn assign(conn: &mut AnyConnection, first: u64, seqs: &[i64]) -> Result<()
 
 async fn put_tiles(conn: &mut AnyConnection, tiles: &[(TileId, Vec<Hash>)]) -> Result<()> {
     for chunk in tiles.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO log_tiles (level, idx, data) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
-        }
+        let mut sql =
+            format!("INSERT INTO log_tiles (level, idx, data) VALUES {}", crate::values(conn, chunk.len(), 3));
         sql.push_str(" ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data");
         let mut q = sqlx::query(&sql);
         for (id, hashes) in chunk {

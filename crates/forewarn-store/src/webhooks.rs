@@ -240,8 +240,13 @@ pub async fn settle(conn: &mut AnyConnection, e: &Event, a: &Attempt, retry_at: 
         "status_code": a.status_code,
         "outcome": state,
     });
-    let event =
-        crate::log::NewEvent { at: a.at, kind: "webhook", partner: Some(&e.partner_id), body: body.to_string() };
+    let event = crate::log::NewEvent {
+        at: a.at,
+        kind: "webhook",
+        partner: Some(&e.partner_id),
+        advisory: None,
+        body: body.to_string(),
+    };
     crate::log::append(conn, &[event]).await
 }
 

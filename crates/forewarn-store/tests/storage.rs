@@ -617,6 +617,7 @@ async fn log_events(db: &TestDb, n: usize, batch: usize) -> forewarn_tlog::note:
             at: now(),
             kind: "test",
             partner: Some("kestrel-edr"),
+            advisory: None,
             body: format!("{{\"n\":{i}}}"),
         })
         .collect();
@@ -760,6 +761,7 @@ async fn two_sequencers_racing_integrate_every_event_exactly_once(db: &TestDb) {
                             at: now(),
                             kind: "test",
                             partner: None,
+                            advisory: None,
                             body: format!("{{\"w\":{w},\"i\":{i},\"j\":{j}}}"),
                         })
                         .collect();

@@ -1431,6 +1431,7 @@ async fn bench_log(g: &Globals, count: u64, batch: u64) -> CliResult {
                         at: Timestamp::now(),
                         kind: "bench",
                         partner: Some("bench-partner"),
+                        advisory: None,
                         body,
                     })
                     .collect();
