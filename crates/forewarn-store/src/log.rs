@@ -58,9 +58,11 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result
             crate::values(conn, chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
-        for e in chunk {
-            let salt = crate::crypto::random_bytes::<32>()?;
-            let commitment = forewarn_tlog::commitment::commit(&salt, e.body.as_bytes());
+        // Every salt of the statement from one call to the system's generator.
+        let mut salts = vec![0u8; 32 * chunk.len()];
+        getrandom::fill(&mut salts).map_err(|_| crate::CryptoError::Random)?;
+        for (e, salt) in chunk.iter().zip(salts.chunks_exact(32)) {
+            let commitment = forewarn_tlog::commitment::commit(salt, e.body.as_bytes());
             q = q
                 .bind(to_db(e.at))
                 .bind(e.kind)
