@@ -80,12 +80,49 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
+/// A write transaction (see [`Store::begin`]): use it as a connection, then `commit`. Dropped without a commit, it
+/// rolls back.
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    /// This process's turn to write (SQLite), given up after the commit or rollback.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
 /// A connection pool and the master key that opens what it stores.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     key: Option<Arc<MasterKey>>,
+    /// SQLite has one writer at a time. Writers of this process take turns here, in order, instead of in SQLite's
+    /// busy handler, which sleeps and retries with growing pauses (a writer that arrives while another commits could
+    /// sleep 50 ms or more after the lock is free).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 macro_rules! migrations {
@@ -155,7 +192,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::connect)?;
-        Ok(Self { pool, backend, key: None })
+        Ok(Self { pool, backend, key: None, write_turn: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -201,12 +238,20 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so two writers
-    /// queue on the busy timeout instead of failing when a read would turn into a write.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), after this
+    /// process's earlier writers are done; a writer in another process (the CLI, another server) is waited for by the
+    /// busy timeout.
+    pub async fn begin(&self) -> Result<WriteTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                // As long as SQLite's own busy timeout: a writer that never finishes is an error, not a hang.
+                let turn =
+                    tokio::time::timeout(Duration::from_secs(10), self.write_turn.clone().lock_owned()).await.map_err(
+                        |_| StoreError::Refused("the database is busy: another write has not finished in 10 s".into()),
+                    )?;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
         })
     }
 
