@@ -366,3 +366,45 @@ pub async fn copy_for(
     };
     Ok(render_for(partner, &p.advisory, content, &v, now))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// At a release every partner asks for the same cold entry at once: it is computed once, and every caller gets
+    /// that one result.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_share_one_computation() {
+        let flight: Arc<Flight<u32, Arc<str>>> = Arc::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (0..32)
+            .map(|_| {
+                let (flight, runs) = (flight.clone(), runs.clone());
+                tokio::spawn(async move {
+                    flight
+                        .get_or_try_init(7, || async {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Ok(Arc::from("opened"))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for c in callers {
+            assert_eq!(&*c.await.unwrap().unwrap(), "opened");
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    /// A failure is not kept: the next caller computes again.
+    #[tokio::test]
+    async fn a_failed_computation_is_tried_again() {
+        let flight: Flight<u32, u32> = Flight::default();
+        assert!(flight.get_or_try_init(1, || async { Err(ApiError::Internal) }).await.is_err());
+        assert_eq!(flight.get_or_try_init(1, || async { Ok(5) }).await.unwrap(), 5);
+        assert_eq!(flight.get_or_try_init(1, || async { Ok(6) }).await.unwrap(), 5, "kept once computed");
+    }
+}
