@@ -6,6 +6,12 @@
 # missing). Usage: bench/release-burst.sh   (env: PARTNERS=5000 ADVISORIES=50 DURATION=20s CONNECTIONS=64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CPU time (user + system, in clock ticks) of the given processes.
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+# Server CPU per document served, from wrk's output and the ticks before and after.
+per_doc() {
+    awk -v a="$2" -v b="$3" -v hz="$(getconf CLK_TCK)" '/requests in/ { n = $1 } END { if (n > 0) printf "server CPU per document: %.0f µs (%d documents)\n", (b - a) / hz / n * 1e6, n }' "$1"
+}
 P=${PARTNERS:-5000}
 A=${ADVISORIES:-50}
 D=${DURATION:-20s}
@@ -44,7 +50,9 @@ for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18900/healthz >/dev/null && b
 # Average document size, for the static files.
 size=$(head -n 50 "$work/pairs.txt" | while read -r t p; do curl -sf -H "Authorization: Bearer $t" "http://127.0.0.1:18900$p" | wc -c; done | awk '{ s += $1 } END { printf "%d", s / NR }')
 echo "== forewarn: $P partners x $A advisories, $(wc -l < "$work/pairs.txt") documents of ~$size bytes, $C connections, $D"
+cpu0=$(cpu_ticks "$fw_pid")
 PAIRS="$work/pairs.txt" wrk -t2 -c"$C" -d"$D" --latency -s "$work/pairs.lua" http://127.0.0.1:18900 | tee "$work/fw.txt" | grep -E 'Requests/sec|Non-2xx| 50%| 99%'
+per_doc "$work/fw.txt" "$cpu0" "$(cpu_ticks "$fw_pid")"
 echo "peak RSS: $(awk '/VmHWM/ { print $2, $3 }' /proc/$fw_pid/status)"
 kill "$fw_pid"; wait "$fw_pid" 2>/dev/null || true
 
@@ -78,6 +86,9 @@ nginx -c "$work/nginx.conf" -g 'daemon off;' &
 ng_pid=$!
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18901/p0/0.json >/dev/null && break; sleep 0.2; done
 echo "== nginx: the same number of static files of $size bytes, $C connections, $D"
+ng_pids="$ng_pid $(pgrep -P "$ng_pid" | tr "\n" " ")"
+cpu0=$(cpu_ticks $ng_pids)
 PAIRS="$work/static-pairs.txt" wrk -t2 -c"$C" -d"$D" --latency -s "$work/pairs.lua" http://127.0.0.1:18901 | tee "$work/ng.txt" | grep -E 'Requests/sec|Non-2xx| 50%| 99%'
+per_doc "$work/ng.txt" "$cpu0" "$(cpu_ticks $ng_pids)"
 rss=0; for pid in $(pgrep -f "nginx -c $work/nginx.conf") $(pgrep -P "$ng_pid"); do r=$(awk '/VmHWM/ { print $2 }' /proc/$pid/status 2>/dev/null || echo 0); rss=$((rss + r)); done
 echo "peak RSS (all nginx processes): $rss kB"
