@@ -3,7 +3,8 @@
 # fetches its CSAF documents with concurrent clients on loopback (wrk). Then nginx serves the same number of
 # pre-written static files of the same size, on the same machine, with the same client, in the same run.
 # Prints requests/s, p50/p99 latency and peak RSS of each. Needs wrk and nginx (Debian packages; installed if
-# missing). Usage: bench/release-burst.sh   (env: PARTNERS=5000 ADVISORIES=50 DURATION=20s CONNECTIONS=64)
+# missing). Usage: bench/release-burst.sh   (env: PARTNERS=5000 ADVISORIES=50 DURATION=20s CONNECTIONS=64; for
+# PostgreSQL, FOREWARN_DATABASE_URL=postgres://... naming an empty database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # CPU time (user + system, in clock ticks) of the given processes.
