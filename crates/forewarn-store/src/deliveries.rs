@@ -87,26 +87,26 @@ pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Re
     crate::log::append(conn, &events).await
 }
 
-/// A delivery event's body. Fields in alphabetical order, as every event body is written (compact JSON, keys
-/// sorted); the commitment covers these exact bytes.
+/// A delivery event's body, its keys in the order delivery events have always been written (the commitment covers
+/// these exact bytes, so the form is kept stable).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Body<'a> {
-    #[serde(borrow)]
-    advisory: Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    type_: Cow<'a, str>,
     at: String,
     #[serde(borrow)]
-    channel: Cow<'a, str>,
-    #[serde(borrow)]
-    codeword: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     partner: Cow<'a, str>,
+    #[serde(borrow)]
+    advisory: Cow<'a, str>,
     revision: u32,
     #[serde(borrow)]
     sections: Vec<Cow<'a, str>>,
     #[serde(borrow)]
+    channel: Cow<'a, str>,
+    #[serde(borrow)]
     sha256: Cow<'a, str>,
-    #[serde(borrow, rename = "type")]
-    type_: Cow<'a, str>,
+    #[serde(borrow)]
+    codeword: Option<Cow<'a, str>>,
 }
 
 /// Deliveries, newest first, filtered by partner and/or advisory.

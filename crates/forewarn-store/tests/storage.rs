@@ -603,6 +603,26 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     }
     // Delivery records are not changes of visibility.
     assert_eq!(catalogue::version(&mut c).await.unwrap(), version);
+    // Filtered by advisory (its own index), by both, and by neither, the same records.
+    let other = create_advisory(db, "e").await;
+    assert_eq!(deliveries::list(&mut c, None, Some(id.as_str()), 1000).await.unwrap(), back);
+    assert_eq!(deliveries::list(&mut c, Some(p.id.as_str()), Some(id.as_str()), 1000).await.unwrap(), back);
+    assert!(deliveries::list(&mut c, None, Some(other.as_str()), 1000).await.unwrap().is_empty());
+    assert_eq!(deliveries::list(&mut c, None, None, 5).await.unwrap(), back[..5]);
+    // Each record is a log event, in the form delivery events have always had (its commitment covers these bytes).
+    let body: String = sqlx::query("SELECT body FROM log_events WHERE kind = 'delivery' ORDER BY seq LIMIT 1")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+        .try_get("body")
+        .unwrap();
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"type":"delivery","at":"{}","partner":"{}","advisory":"{id}","revision":1,"sections":["summary"],"channel":"csaf","sha256":"{}","codeword":null}}"#,
+            rows[0].at, p.id, digests[0]
+        )
+    );
 }
 
 /// Appends `n` admin events and integrates them in batches of `batch`.
