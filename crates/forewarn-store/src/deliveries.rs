@@ -63,53 +63,57 @@ pub struct NewDelivery<'a> {
 /// transaction — call it in the transaction that decides to serve them, and serve only after it commits. The event
 /// is the one record of a delivery (see migration 0012).
 pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Result<()> {
-    let events: Vec<crate::log::NewEvent<'_>> = all
-        .iter()
-        .map(|d| crate::log::NewEvent {
+    let mut events = Vec::with_capacity(all.len());
+    for d in all {
+        let body = Body {
+            advisory: d.advisory.as_str().into(),
+            at: d.at.to_string(),
+            channel: d.channel.as_str().into(),
+            codeword: d.codeword.map(Into::into),
+            partner: d.partner.as_str().into(),
+            revision: d.revision,
+            sections: d.sections.iter().map(|s| s.as_str().into()).collect(),
+            sha256: d.digest.into(),
+            type_: "delivery".into(),
+        };
+        events.push(crate::log::NewEvent {
             at: d.at,
             kind: "delivery",
             partner: Some(d.partner.as_str()),
             advisory: Some(d.advisory.as_str()),
-            body: serde_json::to_string(&Body {
-                type_: "delivery".into(),
-                at: d.at.to_string(),
-                partner: d.partner.as_str().into(),
-                advisory: d.advisory.as_str().into(),
-                revision: d.revision,
-                sections: d.sections.iter().map(|s| s.as_str().into()).collect(),
-                channel: d.channel.as_str().into(),
-                sha256: d.digest.into(),
-                codeword: d.codeword.map(Into::into),
-            })
-            .unwrap_or_default(),
-        })
-        .collect();
+            body: serde_json::to_string(&body)
+                .map_err(|e| StoreError::Corrupt(format!("a delivery record does not serialise: {e}")))?,
+        });
+    }
     crate::log::append(conn, &events).await
 }
 
-/// A delivery event's body, its keys in the order delivery events have always been written (the commitment covers
-/// these exact bytes, so the form is kept stable).
+/// A delivery event's body, its keys sorted: the form release builds have always written (a `serde_json::Value` map
+/// sorts its keys unless serde_json's `preserve_order` is on, which only a test dependency turns on). The commitment
+/// covers these exact bytes, so the form is kept stable whatever the build.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Body<'a> {
-    #[serde(borrow, rename = "type")]
-    type_: Cow<'a, str>,
-    at: String,
-    #[serde(borrow)]
-    partner: Cow<'a, str>,
     #[serde(borrow)]
     advisory: Cow<'a, str>,
+    at: String,
+    #[serde(borrow)]
+    channel: Cow<'a, str>,
+    #[serde(borrow)]
+    codeword: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    partner: Cow<'a, str>,
     revision: u32,
     #[serde(borrow)]
     sections: Vec<Cow<'a, str>>,
     #[serde(borrow)]
-    channel: Cow<'a, str>,
-    #[serde(borrow)]
     sha256: Cow<'a, str>,
-    #[serde(borrow)]
-    codeword: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type")]
+    type_: Cow<'a, str>,
 }
 
-/// Deliveries, newest first, filtered by partner and/or advisory.
+/// Deliveries, newest first, filtered by partner and/or advisory: the delivery events, then the records written
+/// before the transparency log existed (migration 0012), which are older than any event. `seq` is the event's
+/// sequence number, or for those older records their own.
 pub async fn list(
     conn: &mut AnyConnection,
     partner: Option<&str>,
@@ -117,25 +121,24 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Delivery>> {
     // One statement per filter, so that each uses its index.
-    let filter = match (partner, advisory) {
-        (Some(_), Some(_)) => "AND partner_id = $1 AND advisory_id = $2",
-        (Some(_), None) => "AND partner_id = $1",
-        (None, Some(_)) => "AND advisory_id = $1",
-        (None, None) => "",
+    let filter = |prefix: &str| match (partner, advisory) {
+        (Some(_), Some(_)) => format!("AND {prefix}partner_id = $1 AND {prefix}advisory_id = $2"),
+        (Some(_), None) => format!("AND {prefix}partner_id = $1"),
+        (None, Some(_)) => format!("AND {prefix}advisory_id = $1"),
+        (None, None) => String::new(),
     };
+    let limit_param = 1 + usize::from(partner.is_some()) + usize::from(advisory.is_some());
     let sql = format!(
-        "SELECT seq, at, body FROM log_events WHERE kind = 'delivery' {filter} ORDER BY seq DESC LIMIT ${}",
-        1 + usize::from(partner.is_some()) + usize::from(advisory.is_some())
+        "SELECT seq, at, body FROM log_events WHERE kind = 'delivery' {} ORDER BY seq DESC LIMIT ${limit_param}",
+        filter("")
     );
     let mut q = sqlx::query(&sql);
-    if let Some(p) = partner {
-        q = q.bind(p);
+    for v in [partner, advisory].into_iter().flatten() {
+        q = q.bind(v);
     }
-    if let Some(a) = advisory {
-        q = q.bind(a);
-    }
-    let rows = q.bind(limit).fetch_all(conn).await?;
-    rows.iter()
+    let rows = q.bind(limit).fetch_all(&mut *conn).await?;
+    let mut out = rows
+        .iter()
         .map(|r| {
             let seq: i64 = r.try_get("seq")?;
             let text: String = r.try_get("body")?;
@@ -152,5 +155,34 @@ pub async fn list(
                 digest: body.sha256.into_owned(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let rest = limit - out.len() as i64;
+    if rest <= 0 {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT d.seq, d.at, d.partner_id, d.advisory_id, d.revision, d.sections, d.channel, d.digest \
+         FROM deliveries d JOIN deliveries_without_event w ON w.seq = d.seq WHERE 1 = 1 {} \
+         ORDER BY d.seq DESC LIMIT ${limit_param}",
+        filter("d.")
+    );
+    let mut q = sqlx::query(&sql);
+    for v in [partner, advisory].into_iter().flatten() {
+        q = q.bind(v);
+    }
+    for r in q.bind(rest).fetch_all(&mut *conn).await? {
+        let sections: String = r.try_get("sections")?;
+        let revision: i64 = r.try_get("revision")?;
+        out.push(Delivery {
+            seq: r.try_get("seq")?,
+            at: from_db(r.try_get("at")?)?,
+            partner_id: r.try_get("partner_id")?,
+            advisory_id: r.try_get("advisory_id")?,
+            revision: u32::try_from(revision).map_err(|_| StoreError::Corrupt("revision out of range".into()))?,
+            sections: sections.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            channel: r.try_get("channel")?,
+            digest: r.try_get("digest")?,
+        });
+    }
+    Ok(out)
 }

@@ -50,6 +50,9 @@ pub enum StoreError {
     Config(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Another write of this process held the database too long (SQLite).
+    #[error("the database is busy: another write has not finished in {0} s")]
+    Busy(u64),
 }
 
 impl StoreError {

@@ -80,8 +80,9 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-/// A write transaction (see [`Store::begin`]): use it as a connection, then `commit`. Dropped without a commit, it
-/// rolls back.
+/// A write transaction (see [`Store::begin`]): use it as a connection, then `commit` or `rollback`. Dropped without
+/// either, it rolls back — but only when its connection is next used, after this process's next writer may already
+/// have started; so roll back explicitly on paths that run often.
 #[derive(Debug)]
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
@@ -245,10 +246,9 @@ impl Store {
         Ok(match self.backend {
             Backend::Sqlite => {
                 // As long as SQLite's own busy timeout: a writer that never finishes is an error, not a hang.
-                let turn =
-                    tokio::time::timeout(Duration::from_secs(10), self.write_turn.clone().lock_owned()).await.map_err(
-                        |_| StoreError::Refused("the database is busy: another write has not finished in 10 s".into()),
-                    )?;
+                let turn = tokio::time::timeout(Duration::from_secs(10), self.write_turn.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy(10))?;
                 WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
             }
             Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },

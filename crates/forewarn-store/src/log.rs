@@ -310,6 +310,8 @@ pub async fn integrate(
             *cache = Some(frontier);
             return Ok(Some(Integrated { from: size, size, root }));
         }
+        // Nothing pending: end the transaction now, before this process's next writer starts.
+        tx.rollback().await?;
         return Ok(None);
     }
     let mut frontier = match cache.take() {

@@ -609,7 +609,26 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     assert_eq!(deliveries::list(&mut c, Some(p.id.as_str()), Some(id.as_str()), 1000).await.unwrap(), back);
     assert!(deliveries::list(&mut c, None, Some(other.as_str()), 1000).await.unwrap().is_empty());
     assert_eq!(deliveries::list(&mut c, None, None, 5).await.unwrap(), back[..5]);
-    // Each record is a log event, in the form delivery events have always had (its commitment covers these bytes).
+    // A record from before the transparency log (no event; listed by migration 0012) comes after the events.
+    let legacy: i64 = sqlx::query(
+        "INSERT INTO deliveries (at, partner_id, advisory_id, revision, sections, channel, digest) \
+         VALUES (0, $1, $2, 1, 'summary', 'api', 'legacy') RETURNING seq",
+    )
+    .bind(p.id.as_str())
+    .bind(id.as_str())
+    .fetch_one(&mut *c)
+    .await
+    .unwrap()
+    .try_get("seq")
+    .unwrap();
+    sqlx::query("INSERT INTO deliveries_without_event (seq) VALUES ($1)").bind(legacy).execute(&mut *c).await.unwrap();
+    let all = deliveries::list(&mut c, Some(p.id.as_str()), Some(id.as_str()), 1000).await.unwrap();
+    assert_eq!(all.len(), 301);
+    assert_eq!(all[..300], back[..]);
+    assert_eq!((all[300].seq, all[300].digest.as_str(), all[300].channel.as_str()), (legacy, "legacy", "api"));
+    assert_eq!(deliveries::list(&mut c, None, None, 300).await.unwrap(), back, "the limit counts both");
+    assert!(deliveries::list(&mut c, None, Some(other.as_str()), 1000).await.unwrap().is_empty());
+    // Each record is a log event, in the form release builds have always written (its commitment covers these bytes).
     let body: String = sqlx::query("SELECT body FROM log_events WHERE kind = 'delivery' ORDER BY seq LIMIT 1")
         .fetch_one(&mut *c)
         .await
@@ -619,7 +638,7 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     assert_eq!(
         body,
         format!(
-            r#"{{"type":"delivery","at":"{}","partner":"{}","advisory":"{id}","revision":1,"sections":["summary"],"channel":"csaf","sha256":"{}","codeword":null}}"#,
+            r#"{{"advisory":"{id}","at":"{}","channel":"csaf","codeword":null,"partner":"{}","revision":1,"sections":["summary"],"sha256":"{}","type":"delivery"}}"#,
             rows[0].at, p.id, digests[0]
         )
     );

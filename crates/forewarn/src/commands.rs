@@ -1361,7 +1361,7 @@ pub async fn deliveries(g: &Globals, args: DeliveriesArgs) -> CliResult {
                     format!("r{}", d.revision),
                     d.channel.clone(),
                     d.sections.join(","),
-                    d.digest[..16].to_owned(),
+                    d.digest.get(..16).unwrap_or(&d.digest).to_owned(),
                 ]
             })
             .collect();

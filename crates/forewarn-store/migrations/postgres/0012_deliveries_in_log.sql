@@ -4,8 +4,9 @@
 -- foreign-key checks were the largest part of the cost of serving a copy. Delivery events now carry the advisory id
 -- in a column, indexed, so they can be listed by advisory as they are by partner.
 --
--- `deliveries` is kept, append-only, with the rows written before this migration; every one written since
--- migration 0009 also has its event. Nothing writes to it any more.
+-- `deliveries` is kept, append-only, with the rows written before this migration, and nothing writes to it any more.
+-- Rows written since migration 0009 also have their event; the older ones, which have none, are listed in
+-- `deliveries_without_event`, and listing deliveries shows them after the events (they are older than any).
 ALTER TABLE log_events ADD COLUMN advisory_id TEXT;
 
 ALTER TABLE log_events DISABLE TRIGGER log_events_no_rewrite;
@@ -25,3 +26,11 @@ END;
 $$;
 
 CREATE INDEX log_events_advisory ON log_events (advisory_id, seq) WHERE advisory_id IS NOT NULL;
+
+CREATE TABLE deliveries_without_event (seq BIGINT PRIMARY KEY);
+INSERT INTO deliveries_without_event (seq)
+SELECT d.seq FROM deliveries d
+WHERE NOT EXISTS (
+    SELECT 1 FROM log_events e
+    WHERE e.kind = 'delivery' AND e.partner_id = d.partner_id AND e.advisory_id = d.advisory_id AND e.at = d.at
+);
