@@ -72,7 +72,13 @@ pub async fn record(
     });
     crate::log::append(
         conn,
-        &[crate::log::NewEvent { at, kind: "admin", partner: None, advisory: None, body: body.to_string() }],
+        &[crate::log::NewEvent {
+            at,
+            kind: "admin",
+            partner: None,
+            advisory: None,
+            body: crate::log::canonical_json(&body),
+        }],
     )
     .await
 }

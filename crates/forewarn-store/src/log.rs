@@ -50,6 +50,46 @@ pub struct StoredEvent {
     pub leaf_index: Option<u64>,
 }
 
+/// The canonical form of an event body: compact JSON with every object's keys sorted. It is what release builds
+/// of `Value::to_string` give, but not what they give when some dependency turns on serde_json's `preserve_order`
+/// (a test dependency does), so bodies are written through this and stay the same whatever the build.
+pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
+    fn write(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(value) = map.get(k) {
+                        write(value, out);
+                    }
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
 /// Appends events to the outbox, in order. Call it inside the transaction of the action they record.
 pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
@@ -557,4 +597,13 @@ pub async fn verify(
         problems.push(Problem::SizeDiffers { state, events: expected });
     }
     Ok(Verification { entries: expected, checkpoints: all.len(), problems })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn event_bodies_have_sorted_keys_at_every_depth() {
+        let v = serde_json::json!({"type": "admin", "b": 1, "a": {"d": "x\"y", "c": [{"z": null, "y": 2.5}]}});
+        assert_eq!(super::canonical_json(&v), r#"{"a":{"c":[{"y":2.5,"z":null}],"d":"x\"y"},"b":1,"type":"admin"}"#);
+    }
 }

@@ -245,7 +245,7 @@ pub async fn settle(conn: &mut AnyConnection, e: &Event, a: &Attempt, retry_at: 
         kind: "webhook",
         partner: Some(&e.partner_id),
         advisory: None,
-        body: body.to_string(),
+        body: crate::log::canonical_json(&body),
     };
     crate::log::append(conn, &[event]).await
 }
