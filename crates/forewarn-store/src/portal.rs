@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::{AnyConnection, Row};
 
 use crate::credentials::{hash_password, verify_password};
-use crate::sessions::hash;
+use crate::sessions::{hash, Table};
 use crate::time::{from_db, to_db};
 use crate::{Result, StoreError};
 
@@ -105,18 +105,8 @@ pub async fn create_session(
     now: Timestamp,
     ttl: SignedDuration,
 ) -> Result<(String, String)> {
-    let (token, csrf) = (crate::sessions::random_token()?, crate::sessions::random_token()?);
-    sqlx::query(
-        "INSERT INTO portal_sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(hash(&token))
-    .bind(user.username.as_str())
-    .bind(&csrf)
-    .bind(to_db(now))
-    .bind(to_db(now + ttl))
-    .execute(conn)
-    .await?;
-    Ok((token, csrf))
+    let s = crate::sessions::open(conn, Table::Portal, user.username.as_str(), now, ttl).await?;
+    Ok((s.token, s.csrf))
 }
 
 /// The live session a cookie token stands for: not expired, its user not disabled.
@@ -140,6 +130,5 @@ pub async fn get_session(conn: &mut AnyConnection, token: &str, now: Timestamp) 
 
 /// Ends a session (sign-out).
 pub async fn end_session(conn: &mut AnyConnection, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1").bind(hash(token)).execute(conn).await?;
-    Ok(())
+    crate::sessions::close(conn, Table::Portal, token).await
 }

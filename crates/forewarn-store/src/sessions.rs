@@ -36,6 +36,54 @@ pub fn random_token() -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(crate::crypto::random_bytes::<32>()?))
 }
 
+/// The two kinds of web session, kept in tables of the same shape so that a session of one can never open the other.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Table {
+    Console,
+    Portal,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Console => "console_sessions",
+            Self::Portal => "portal_sessions",
+        }
+    }
+}
+
+/// Opens a session of `username` in `table`, valid for `ttl`.
+pub(crate) async fn open(
+    conn: &mut AnyConnection,
+    table: Table,
+    username: &str,
+    now: Timestamp,
+    ttl: SignedDuration,
+) -> Result<NewSession> {
+    let (token, csrf) = (random_token()?, random_token()?);
+    sqlx::query(&format!(
+        "INSERT INTO {} (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        table.name()
+    ))
+    .bind(hash(&token))
+    .bind(username)
+    .bind(&csrf)
+    .bind(to_db(now))
+    .bind(to_db(now + ttl))
+    .execute(conn)
+    .await?;
+    Ok(NewSession { token, csrf })
+}
+
+/// Ends a session of `table` (sign-out, or found expired).
+pub(crate) async fn close(conn: &mut AnyConnection, table: Table, token: &str) -> Result<()> {
+    sqlx::query(&format!("DELETE FROM {} WHERE token_hash = $1", table.name()))
+        .bind(hash(token))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Opens a session for `user`, valid for `ttl`.
 pub async fn create(
     conn: &mut AnyConnection,
@@ -43,18 +91,7 @@ pub async fn create(
     now: Timestamp,
     ttl: SignedDuration,
 ) -> Result<NewSession> {
-    let (token, csrf) = (random_token()?, random_token()?);
-    sqlx::query(
-        "INSERT INTO console_sessions (token_hash, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(hash(&token))
-    .bind(user.username.as_str())
-    .bind(&csrf)
-    .bind(to_db(now))
-    .bind(to_db(now + ttl))
-    .execute(conn)
-    .await?;
-    Ok(NewSession { token, csrf })
+    open(conn, Table::Console, user.username.as_str(), now, ttl).await
 }
 
 /// The live session a cookie token stands for: not expired, and its user not disabled.
@@ -80,6 +117,5 @@ pub async fn get(conn: &mut AnyConnection, token: &str, now: Timestamp) -> Resul
 
 /// Ends a session (logout).
 pub async fn end(conn: &mut AnyConnection, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1").bind(hash(token)).execute(conn).await?;
-    Ok(())
+    close(conn, Table::Console, token).await
 }
