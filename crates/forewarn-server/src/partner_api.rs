@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use forewarn_core::{AdvisoryId, PartnerId};
+use forewarn_core::{hex, AdvisoryId, PartnerId};
 use forewarn_render::{csaf, Personalised};
 use forewarn_store::deliveries::Channel;
 use jiff::Timestamp;
@@ -23,10 +23,6 @@ use crate::dto::{
 };
 use crate::recorder::{Confirm, Record};
 use crate::{ApiError, AppState};
-
-fn hex(bytes: &[u8]) -> String {
-    forewarn_core::hex(bytes)
-}
 
 fn json_bytes(v: &Value) -> Vec<u8> {
     let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();

@@ -77,10 +77,7 @@ pub(crate) async fn open(
 
 /// Ends a session of `table` (sign-out, or found expired).
 pub(crate) async fn close(conn: &mut AnyConnection, table: Table, token: &str) -> Result<()> {
-    sqlx::query(&format!("DELETE FROM {} WHERE token_hash = $1", table.name()))
-        .bind(hash(token))
-        .execute(conn)
-        .await?;
+    sqlx::query(&format!("DELETE FROM {} WHERE token_hash = $1", table.name())).bind(hash(token)).execute(conn).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
 use forewarn_core::{
-    AdvisoryFlag, AdvisoryId, AdvisoryState, Attachment, Cvss, CweId, LifecycleError, PartnerId, PartnerStatus,
+    hex, AdvisoryFlag, AdvisoryId, AdvisoryState, Attachment, Cvss, CweId, LifecycleError, PartnerId, PartnerStatus,
     Product, RevisionMeta, Roles, SectionKind, Sections, TierName, Username,
 };
 use forewarn_store::advisories::{self, Content};
@@ -74,10 +74,6 @@ fn rand_bytes() -> [u8; 6] {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).unwrap();
     b
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn now() -> Timestamp {
