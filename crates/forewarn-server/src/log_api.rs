@@ -47,12 +47,26 @@ const POLL: Duration = Duration::from_secs(1);
 
 /// The sequencer: integrates pending events whenever woken, and at least once a second. Safe to run on every
 /// server sharing a database (`forewarn_store::log::integrate` serialises them).
+///
+/// After an integration that took everything pending it pauses for [`PAUSE`], even when more events have arrived
+/// meanwhile: under a steady stream of deliveries there always are, and integrating them at once would sign a
+/// checkpoint and take SQLite's write lock for every few events, back to back, holding up the deliveries' own
+/// commits (measured: the lock was the sequencer's 70 % of the time at 7,000 deliveries/s). Only a full batch —
+/// a backlog — is followed at once by the next.
 pub async fn sequence(state: AppState) {
     let mut cache = None;
     loop {
         loop {
             match log::integrate(&state.store, &state.log.signer, &mut cache, BATCH, Timestamp::now()).await {
-                Ok(Some(done)) => tracing::debug!(from = done.from, size = done.size, "log integrated"),
+                // A full batch: more are waiting now; integrate them without a pause.
+                Ok(Some(done)) if done.size - done.from >= BATCH as u64 => {
+                    tracing::debug!(from = done.from, size = done.size, "log integrated")
+                }
+                // What was pending is integrated: let the next checkpoint cover what arrives meanwhile.
+                Ok(Some(done)) => {
+                    tracing::debug!(from = done.from, size = done.size, "log integrated");
+                    break;
+                }
                 Ok(None) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "log integration failed; retrying");
