@@ -1,14 +1,19 @@
-//! The transparency log's storage: events (an outbox written in the transaction of each action), the hash tiles,
-//! the signed checkpoints, and [`integrate`] — the sequencer's step, which gives pending events their leaf indices
-//! and writes the tiles and a checkpoint in one transaction.
+//! The transparency log's storage: events (an outbox written in the transaction of each action, each given its leaf
+//! index as it is written), the hash tiles, the signed checkpoints, and [`integrate`] — the sequencer's step, which
+//! adds the pending events to the tree and writes the tiles and a checkpoint in one transaction.
 //!
 //! An event's entry in the tree is its commitment (`forewarn_tlog::commitment`): tiles and entry bundles reveal
 //! nothing about partners or advisories. The body and salt are kept here and handed only to those entitled to them
 //! (a partner receives its own events, with receipts).
 //!
-//! Exactly one integration runs at a time: its transaction takes the write lock (SQLite) or locks the `log_state`
-//! row (PostgreSQL), and reads the tree size inside it — so with several servers each may run a sequencer, and no
-//! event is integrated twice. A crash before commit leaves the events pending; a crash after leaves them integrated.
+//! `log_state` holds two counters: `next`, the next leaf index to give, and `size`, the tree's size. [`append`]
+//! takes `next` in the writer's transaction — SQLite's write lock, or the `log_state` row lock on PostgreSQL, held
+//! to commit — so indices are gap-free and in commit order, and an event row is never written again. Events with
+//! `size <= leaf_index < next` are pending.
+//!
+//! Exactly one integration runs at a time: its transaction takes the same lock and reads the tree size inside it —
+//! so with several servers each may run a sequencer, and no event is integrated twice. A crash before commit leaves
+//! the events pending; a crash after leaves them integrated.
 
 use std::collections::HashMap;
 
@@ -47,6 +52,7 @@ pub struct StoredEvent {
     pub body: String,
     pub salt: Vec<u8>,
     pub commitment: Vec<u8>,
+    /// Its index in the tree. Every function here that returns events returns integrated ones only.
     pub leaf_index: Option<u64>,
 }
 
@@ -90,12 +96,26 @@ pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
     out
 }
 
-/// Appends events to the outbox, in order. Call it inside the transaction of the action they record.
+/// Appends events to the outbox, in order, each with the next leaf index. Call it inside the transaction of the
+/// action they record: on PostgreSQL it locks the log's state row until that transaction ends.
 pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))?;
+    let next: i64 = sqlx::query("UPDATE log_state SET next = next + $1 WHERE id = 1 RETURNING next")
+        .bind(count)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("next")?;
+    let mut leaf = next - count;
+    // `OR FAIL` on SQLite: a failure ends the whole transaction anyway, so the statement needs no journal of its own
+    // to undo just itself (copying every page it touches).
+    let verb = if conn.backend_name() == "SQLite" { "INSERT OR FAIL" } else { "INSERT" };
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO log_events (at, kind, partner_id, advisory_id, body, salt, commitment) VALUES {}",
-            crate::values(conn, chunk.len(), 7)
+            "{verb} INTO log_events (at, kind, partner_id, advisory_id, body, salt, commitment, leaf_index) VALUES {}",
+            crate::values(conn, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         // Every salt of the statement from one call to the system's generator.
@@ -110,7 +130,9 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result
                 .bind(e.advisory)
                 .bind(e.body.as_str())
                 .bind(salt.to_vec())
-                .bind(commitment.to_vec());
+                .bind(commitment.to_vec())
+                .bind(leaf);
+            leaf += 1;
         }
         q.execute(&mut *conn).await?;
     }
@@ -211,12 +233,14 @@ pub async fn entries(conn: &mut AnyConnection, from: u64, count: u64) -> Result<
     let (Ok(from), Ok(to)) = (i64::try_from(from), i64::try_from(from.saturating_add(count))) else {
         return Ok(Vec::new());
     };
-    let rows =
-        sqlx::query("SELECT commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index")
-            .bind(from)
-            .bind(to)
-            .fetch_all(conn)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2 \
+         AND leaf_index < (SELECT size FROM log_state WHERE id = 1) ORDER BY leaf_index",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(|r| Ok(r.try_get::<Vec<u8>, _>("commitment")?)).collect()
 }
 
@@ -236,9 +260,12 @@ fn event(r: &sqlx::any::AnyRow) -> Result<StoredEvent> {
 
 const EVENT_COLUMNS: &str = "seq, at, kind, partner_id, body, salt, commitment, leaf_index";
 
-/// The event at a leaf index.
+/// Only events in the tree.
+const INTEGRATED: &str = "leaf_index < (SELECT size FROM log_state WHERE id = 1)";
+
+/// The event at a leaf index, if it is in the tree.
 pub async fn event_at(conn: &mut AnyConnection, leaf_index: u64) -> Result<Option<StoredEvent>> {
-    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index = $1"))
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index = $1 AND {INTEGRATED}"))
         .bind(leaf_index as i64)
         .fetch_optional(conn)
         .await?;
@@ -248,7 +275,7 @@ pub async fn event_at(conn: &mut AnyConnection, leaf_index: u64) -> Result<Optio
 /// A partner's integrated events, newest first.
 pub async fn events_of(conn: &mut AnyConnection, partner: &str, limit: i64) -> Result<Vec<StoredEvent>> {
     let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM log_events WHERE partner_id = $1 AND leaf_index IS NOT NULL ORDER BY seq DESC LIMIT $2"
+        "SELECT {EVENT_COLUMNS} FROM log_events WHERE partner_id = $1 AND {INTEGRATED} ORDER BY seq DESC LIMIT $2"
     ))
     .bind(partner)
     .bind(limit)
@@ -257,12 +284,13 @@ pub async fn events_of(conn: &mut AnyConnection, partner: &str, limit: i64) -> R
     rows.iter().map(event).collect()
 }
 
-/// Integrated events with leaf index `from ..`, in leaf order, at most `limit` of them (for verification).
-pub async fn integrated_page(conn: &mut AnyConnection, from: u64, limit: i64) -> Result<Vec<StoredEvent>> {
+/// Events with leaf index `from .. below`, in leaf order, at most `limit` of them (for verification).
+async fn page(conn: &mut AnyConnection, from: u64, below: u64, limit: i64) -> Result<Vec<StoredEvent>> {
     let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2"
+        "SELECT {EVENT_COLUMNS} FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index LIMIT $3"
     ))
     .bind(from as i64)
+    .bind(below as i64)
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -271,10 +299,7 @@ pub async fn integrated_page(conn: &mut AnyConnection, from: u64, limit: i64) ->
 
 /// How many events wait for integration.
 pub async fn pending_count(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM log_events WHERE leaf_index IS NULL")
-        .fetch_one(conn)
-        .await?
-        .try_get("n")?)
+    Ok(sqlx::query("SELECT next - size AS n FROM log_state WHERE id = 1").fetch_one(conn).await?.try_get("n")?)
 }
 
 /// The newest signed checkpoint: (size, note).
@@ -320,8 +345,8 @@ pub struct Integrated {
     pub root: Hash,
 }
 
-/// The sequencer's step: gives up to `max` pending events the next leaf indices in outbox order, writes the tiles
-/// that changed, signs a checkpoint for the new size, in one transaction. With nothing pending it signs the first
+/// The sequencer's step: adds up to `max` pending events to the tree in leaf order, writes the tiles that changed,
+/// signs a checkpoint for the new size, in one transaction. With nothing pending it signs the first
 /// checkpoint if there is none yet (the empty tree). `cache` is the sequencer's frontier, reused when it is still
 /// the stored tree's (another server may have integrated since) and replaced after a commit.
 pub async fn integrate(
@@ -337,10 +362,14 @@ pub async fn integrate(
         Backend::Sqlite => "SELECT size FROM log_state WHERE id = 1",
     };
     let size = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get::<i64, _>("size")? as u64;
-    let rows = sqlx::query("SELECT seq, commitment FROM log_events WHERE leaf_index IS NULL ORDER BY seq LIMIT $1")
-        .bind(max as i64)
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT leaf_index, commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < \
+         (SELECT next FROM log_state WHERE id = 1) ORDER BY leaf_index LIMIT $2",
+    )
+    .bind(size as i64)
+    .bind(max as i64)
+    .fetch_all(&mut *tx)
+    .await?;
     if rows.is_empty() {
         if latest_checkpoint(&mut tx).await?.is_none() {
             let frontier = restore(&mut tx, size).await?;
@@ -359,13 +388,17 @@ pub async fn integrate(
         _ => restore(&mut tx, size).await?,
     };
     let mut filled = Vec::new();
-    let mut seqs = Vec::with_capacity(rows.len());
     for r in &rows {
+        let index: i64 = r.try_get("leaf_index")?;
+        if index as u64 != frontier.size() {
+            return Err(StoreError::Corrupt(format!(
+                "the log's pending events skip from entry {} to {index}",
+                frontier.size()
+            )));
+        }
         let c: Vec<u8> = r.try_get("commitment")?;
-        seqs.push(r.try_get::<i64, _>("seq")?);
         frontier.append(forewarn_tlog::hash::leaf(&c), &mut filled);
     }
-    assign(&mut tx, size, &seqs).await?;
     let mut written: Vec<(TileId, Vec<Hash>)> = filled;
     written.extend(frontier.partial_tiles());
     put_tiles(&mut tx, &written).await?;
@@ -385,32 +418,6 @@ async fn restore(conn: &mut AnyConnection, size: u64) -> Result<Frontier> {
     let got = tiles(conn, &wanted).await?;
     Frontier::restore(size, |l, i| got.get(&(l, i)).cloned())
         .map_err(|e| StoreError::Corrupt(format!("the log's tiles do not hold a tree of {size} entries: {e}")))
-}
-
-/// Gives events `seqs` (in order) the leaf indices `first ..`: one statement per run of consecutive `seq`s. Only
-/// rows that were read as pending are touched: a run covers no `seq` it was not given.
-async fn assign(conn: &mut AnyConnection, first: u64, seqs: &[i64]) -> Result<()> {
-    let mut start = 0;
-    while start < seqs.len() {
-        let mut end = start + 1;
-        while end < seqs.len() && seqs[end] == seqs[end - 1] + 1 {
-            end += 1;
-        }
-        let delta = (first + start as u64) as i64 - seqs[start];
-        let updated = sqlx::query(
-            "UPDATE log_events SET leaf_index = seq + $1 WHERE seq >= $2 AND seq <= $3 AND leaf_index IS NULL",
-        )
-        .bind(delta)
-        .bind(seqs[start])
-        .bind(seqs[end - 1])
-        .execute(&mut *conn)
-        .await?;
-        if updated.rows_affected() != (end - start) as u64 {
-            return Err(StoreError::Corrupt("pending log events changed during integration".into()));
-        }
-        start = end;
-    }
-    Ok(())
 }
 
 async fn put_tiles(conn: &mut AnyConnection, tiles: &[(TileId, Vec<Hash>)]) -> Result<()> {
@@ -462,6 +469,8 @@ pub enum Problem {
     BadCheckpoint { size: u64, why: String },
     /// The recorded tree size and the events disagree.
     SizeDiffers { state: u64, events: u64 },
+    /// Some of the events given indices `from .. to` and not yet in the tree are missing.
+    PendingMissing { from: u64, to: u64, missing: u64 },
 }
 
 impl std::fmt::Display for Problem {
@@ -486,6 +495,11 @@ impl std::fmt::Display for Problem {
             Self::SizeDiffers { state, events } => {
                 write!(f, "the log records {state} entries but the events hold {events}")
             }
+            Self::PendingMissing { from, to, missing } => write!(
+                f,
+                "entries {from} to {}, not yet in the tree: {missing} of them are missing (deleted)",
+                to.saturating_sub(1)
+            ),
         }
     }
 }
@@ -509,6 +523,7 @@ pub async fn verify(
     const PAGE: i64 = 10_000;
     const MOST: usize = 50;
     let state = size(conn).await?;
+    let next = state.saturating_add(u64::try_from(pending_count(conn).await?).unwrap_or(0));
     let mut problems = Vec::new();
     let mut signed: Vec<(u64, Hash)> = Vec::new();
     let all = checkpoints(conn).await?;
@@ -536,7 +551,7 @@ pub async fn verify(
     let mut tree_ok = true;
     let mut stored_leaves: Option<(u64, Vec<Hash>)> = None;
     loop {
-        let page = integrated_page(conn, expected, PAGE).await?;
+        let page = page(conn, expected, state, PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -595,6 +610,24 @@ pub async fn verify(
     }
     if expected != state {
         problems.push(Problem::SizeDiffers { state, events: expected });
+    }
+    // Pending events are not in the tree yet; an event past every index `append` gave was written some other way.
+    let pending: i64 = sqlx::query("SELECT COUNT(*) AS n FROM log_events WHERE leaf_index >= $1 AND leaf_index < $2")
+        .bind(state as i64)
+        .bind(next as i64)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    if pending as u64 != next - state {
+        problems.push(Problem::PendingMissing { from: state, to: next, missing: next - state - pending as u64 });
+    }
+    let beyond = sqlx::query("SELECT leaf_index FROM log_events WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2")
+        .bind(next as i64)
+        .bind(MOST as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &beyond {
+        problems.push(Problem::NotInTiles { entry: r.try_get::<i64, _>("leaf_index")? as u64 });
     }
     Ok(Verification { entries: expected, checkpoints: all.len(), problems })
 }

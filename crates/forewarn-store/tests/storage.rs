@@ -760,6 +760,56 @@ async fn verify_names_each_altered_deleted_or_reordered_entry(db: &TestDb) {
     assert!(found.contains(&Problem::NotInTiles { entry: size }), "{found:?}");
 }
 
+/// Events written before migration 0013 and still pending get the next leaf indices, in outbox order; integrated
+/// ones keep theirs; afterwards no event can be changed.
+#[tokio::test]
+async fn migration_0013_gives_pending_events_their_indices() {
+    async fn check(store: Store) {
+        store.migrate_to(12).await.unwrap();
+        let mut c = store.conn().await.unwrap();
+        let insert =
+            "INSERT INTO log_events (at, kind, body, salt, commitment, leaf_index) VALUES (0, 'test', $1, $2, $2, $3)";
+        for (body, leaf) in [("a", Some(0i64)), ("b", Some(1)), ("c", None), ("d", None), ("e", None)] {
+            sqlx::query(insert).bind(body).bind(vec![0u8; 32]).bind(leaf).execute(&mut *c).await.unwrap();
+        }
+        sqlx::query("UPDATE log_state SET size = 2 WHERE id = 1").execute(&mut *c).await.unwrap();
+        drop(c);
+        store.migrate().await.unwrap();
+        let mut c = store.conn().await.unwrap();
+        let rows: Vec<(String, i64)> = sqlx::query("SELECT body, leaf_index FROM log_events ORDER BY seq")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.try_get("body").unwrap(), r.try_get("leaf_index").unwrap()))
+            .collect();
+        let want: Vec<(String, i64)> =
+            ["a", "b", "c", "d", "e"].iter().zip(0..).map(|(b, i)| (b.to_string(), i)).collect();
+        assert_eq!(rows, want);
+        assert_eq!(forewarn_store::log::pending_count(&mut c).await.unwrap(), 3);
+        assert_eq!(forewarn_store::log::size(&mut c).await.unwrap(), 2);
+        // Pending events are not served as entries of the tree.
+        assert_eq!(forewarn_store::log::event_at(&mut c, 2).await.unwrap(), None);
+        assert_eq!(forewarn_store::log::entries(&mut c, 0, 10).await.unwrap().len(), 2);
+        assert!(sqlx::query("UPDATE log_events SET leaf_index = 7 WHERE body = 'e'").execute(&mut *c).await.is_err());
+        drop(c);
+        store.close().await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    check(Store::connect(&forewarn_store::sqlite_url(&dir.path().join("old.db"))).await.unwrap()).await;
+    if let Ok(url) = std::env::var("FOREWARN_TEST_POSTGRES_URL") {
+        if !url.is_empty() {
+            let name = format!("fw_test_{}", hex(&rand_bytes()));
+            let admin = Store::connect(&url).await.unwrap();
+            admin.conn().await.unwrap().execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            let (base, _) = url.rsplit_once('/').unwrap();
+            check(Store::connect(&format!("{base}/{name}")).await.unwrap()).await;
+            admin.conn().await.unwrap().execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
+            admin.close().await;
+        }
+    }
+}
+
 on_both!(two_sequencers_racing_integrate_every_event_exactly_once);
 async fn two_sequencers_racing_integrate_every_event_exactly_once(db: &TestDb) {
     use forewarn_store::log;
