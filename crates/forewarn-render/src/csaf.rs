@@ -16,6 +16,7 @@
 use forewarn_core::{SectionKind, Severity};
 use serde::Serialize;
 
+use crate::json::Pretty;
 use crate::Personalised;
 
 /// Who publishes the documents.
@@ -62,15 +63,215 @@ pub struct Csaf<'a> {
 }
 
 impl Csaf<'_> {
-    /// The document as served: pretty-printed JSON and a final newline.
+    /// The document as served: pretty-printed JSON and a final newline — the bytes `serde_json::to_writer_pretty`
+    /// gives for this value (a test checks it), written by [`crate::json::Pretty`], which escapes faster.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 * 1024);
-        // Serialising plain structs of strings and numbers into a Vec cannot fail.
-        if serde_json::to_writer_pretty(&mut out, self).is_err() {
-            out.clear();
+        let mut w = Pretty::with_capacity(16 * 1024);
+        w.object();
+        w.key("document");
+        self.document.write(&mut w);
+        w.key("product_tree");
+        w.object();
+        w.key("branches");
+        w.array();
+        for b in &self.product_tree.branches {
+            w.element();
+            b.write(&mut w);
         }
+        w.end_array();
+        w.end_object();
+        w.key("vulnerabilities");
+        w.array();
+        for v in &self.vulnerabilities {
+            w.element();
+            v.write(&mut w);
+        }
+        w.end_array();
+        w.end_object();
+        let mut out = w.into_bytes();
         out.push(b'\n');
         out
+    }
+}
+
+impl Document<'_> {
+    fn write(&self, w: &mut Pretty) {
+        w.object();
+        w.field("category", self.category);
+        w.field("csaf_version", self.csaf_version);
+        w.field("title", self.title);
+        w.field("lang", self.lang);
+        w.key("publisher");
+        w.object();
+        w.field("category", self.publisher.category);
+        w.field("name", self.publisher.name);
+        w.field("namespace", self.publisher.namespace);
+        w.end_object();
+        w.key("distribution");
+        w.object();
+        w.key("tlp");
+        w.object();
+        w.field("label", self.distribution.tlp.label);
+        w.field("url", self.distribution.tlp.url);
+        w.end_object();
+        w.field("text", &self.distribution.text);
+        w.end_object();
+        if let Some(s) = &self.aggregate_severity {
+            w.key("aggregate_severity");
+            w.object();
+            w.field("text", s.text);
+            w.end_object();
+        }
+        if !self.notes.is_empty() {
+            notes(w, &self.notes);
+        }
+        let t = &self.tracking;
+        w.key("tracking");
+        w.object();
+        w.field("id", t.id);
+        w.field("status", t.status);
+        w.field("version", &t.version);
+        w.field("initial_release_date", &t.initial_release_date);
+        w.field("current_release_date", &t.current_release_date);
+        w.key("revision_history");
+        w.array();
+        for r in &t.revision_history {
+            w.element();
+            w.object();
+            w.field("date", &r.date);
+            w.field("number", &r.number);
+            w.field("summary", r.summary);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("generator");
+        w.object();
+        w.key("engine");
+        w.object();
+        w.field("name", t.generator.engine.name);
+        w.field("version", t.generator.engine.version);
+        w.end_object();
+        w.field("date", &t.generator.date);
+        w.end_object();
+        w.end_object();
+        w.end_object();
+    }
+}
+
+fn notes(w: &mut Pretty, notes: &[Note<'_>]) {
+    w.key("notes");
+    w.array();
+    for n in notes {
+        w.element();
+        w.object();
+        w.field("category", n.category);
+        w.field("title", n.title);
+        w.field("text", n.text);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+impl Branch<'_> {
+    fn write(&self, w: &mut Pretty) {
+        w.object();
+        w.field("category", self.category);
+        w.field("name", &self.name);
+        w.key("branches");
+        w.array();
+        for l in &self.branches {
+            w.element();
+            w.object();
+            w.field("category", l.category);
+            w.field("name", l.name);
+            w.key("product");
+            w.object();
+            w.field("name", &l.product.name);
+            w.field("product_id", &l.product.product_id);
+            w.end_object();
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+    }
+}
+
+impl Vulnerability<'_> {
+    fn write(&self, w: &mut Pretty) {
+        w.object();
+        if let Some(cve) = self.cve {
+            w.field("cve", cve);
+        }
+        if !self.ids.is_empty() {
+            w.key("ids");
+            w.array();
+            for id in &self.ids {
+                w.element();
+                w.object();
+                w.field("system_name", id.system_name);
+                w.field("text", id.text);
+                w.end_object();
+            }
+            w.end_array();
+        }
+        w.field("title", self.title);
+        if let Some(cwe) = &self.cwe {
+            w.key("cwe");
+            w.object();
+            w.field("id", cwe.id);
+            w.field("name", cwe.name);
+            w.end_object();
+        }
+        notes(w, &self.notes);
+        w.key("product_status");
+        w.object();
+        w.strings("known_affected", &self.product_status.known_affected);
+        w.end_object();
+        if !self.remediations.is_empty() {
+            w.key("remediations");
+            w.array();
+            for r in &self.remediations {
+                w.element();
+                w.object();
+                w.field("category", r.category);
+                w.field("details", r.details);
+                w.strings("product_ids", &r.product_ids);
+                w.end_object();
+            }
+            w.end_array();
+        }
+        if !self.threats.is_empty() {
+            w.key("threats");
+            w.array();
+            for t in &self.threats {
+                w.element();
+                w.object();
+                w.field("category", t.category);
+                w.field("details", t.details);
+                w.strings("product_ids", &t.product_ids);
+                w.end_object();
+            }
+            w.end_array();
+        }
+        if !self.scores.is_empty() {
+            w.key("scores");
+            w.array();
+            for s in &self.scores {
+                w.element();
+                w.object();
+                w.strings("products", &s.products);
+                w.key("cvss_v3");
+                w.object();
+                w.field("version", s.cvss_v3.version);
+                w.field("vectorString", s.cvss_v3.vector_string);
+                w.number("baseScore", s.cvss_v3.base_score);
+                w.field("baseSeverity", s.cvss_v3.base_severity);
+                w.end_object();
+                w.end_object();
+            }
+            w.end_array();
+        }
+        w.end_object();
     }
 }
 
@@ -399,4 +600,57 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
         meta.cves.iter().map(|cve| Vulnerability { cve: Some(cve.as_str()), ..vulnerability.clone() }).collect()
     };
     Csaf { document, product_tree: ProductTree { branches }, vulnerabilities }
+}
+
+#[cfg(test)]
+mod tests {
+    use forewarn_core::{AdvisoryFlag, CveId, Cvss, CweId, Product, RevisionMeta, SectionKind};
+
+    use super::*;
+    use crate::HistoryEntry;
+
+    /// Every part of a document — several CVEs, a CWE, products with and without versions, every section, history,
+    /// threats, scores — comes out as serde_json's pretty form of the same value.
+    #[test]
+    fn served_bytes_are_serde_json_pretty() {
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let text = "Line one \"quoted\" and back\\slash,\n\ttabbed — ünïcode\u{1}.\n\n```\ncode {}\n```";
+        let copy = Personalised {
+            advisory_id: "ADV-2026-0042".into(),
+            revision: 2,
+            partner_id: "kestrel".into(),
+            meta: RevisionMeta {
+                title: "Heap overflow in \"widget\" parser".into(),
+                products: vec![
+                    Product::new("Contoso Widget", vec!["1.0 through 1.4".into(), "2.0".into()]).unwrap(),
+                    Product::new("Contoso Gadget", vec![]).unwrap(),
+                ],
+                cvss: Some(Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").unwrap()),
+                cwe: Some(CweId::parse("CWE-787").unwrap()),
+                cves: vec![CveId::parse("CVE-2026-1234").unwrap(), CveId::parse("CVE-2026-5678").unwrap()],
+                flags: vec![AdvisoryFlag::ExploitedInTheWild],
+            },
+            sections: SectionKind::ALL.iter().map(|k| (*k, format!("{k}: {text}"))).collect(),
+            upcoming: vec![],
+            attachments: vec![],
+            release_at: at("2026-12-08T18:00:00Z"),
+            released: false,
+            history: vec![
+                HistoryEntry {
+                    at: at("2026-11-01T18:00:00Z"),
+                    summary: "Initial release to this partner: Summary".into(),
+                },
+                HistoryEntry { at: at("2026-11-20T18:00:00Z"), summary: "Sections added: Details".into() },
+            ],
+            generated_at: at("2026-11-25T00:00:00Z"),
+            fingerprint: None,
+        };
+        let publisher = Publisher { name: "Contoso PSIRT".into(), namespace: "https://psirt.contoso.example".into() };
+        for copy in [copy.clone(), Personalised { sections: vec![], history: vec![], ..copy }] {
+            let doc = document(&copy, &publisher);
+            let mut want = serde_json::to_vec_pretty(&doc).unwrap();
+            want.push(b'\n');
+            assert_eq!(String::from_utf8(doc.to_bytes()).unwrap(), String::from_utf8(want).unwrap());
+        }
+    }
 }

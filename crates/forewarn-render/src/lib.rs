@@ -10,6 +10,7 @@
 
 pub mod csaf;
 pub mod cwe;
+mod json;
 
 use forewarn_core::{Advisory, Attachment, Partner, RevisionMeta, SectionKind, Sections};
 use forewarn_policy::{View, Visibility};

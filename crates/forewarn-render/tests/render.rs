@@ -101,7 +101,12 @@ proptest! {
                 }
                 prop_assert_eq!(copy.fingerprint.is_some(), fingerprinted);
                 let publisher = csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() };
-                let doc = serde_json::to_string(&csaf::document(&copy, &publisher)).unwrap();
+                let document = csaf::document(&copy, &publisher);
+                // What is served is serde_json's pretty form of the document, byte for byte.
+                let mut pretty = serde_json::to_vec_pretty(&document).unwrap();
+                pretty.push(b'\n');
+                prop_assert_eq!(document.to_bytes(), pretty);
+                let doc = serde_json::to_string(&document).unwrap();
                 for k in SectionKind::ALL {
                     let shown = v.shows(k) && present.contains(&k);
                     prop_assert_eq!(doc.contains(&marker(k)), shown, "{} in the CSAF document: {}", k, shown);
