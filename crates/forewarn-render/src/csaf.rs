@@ -632,7 +632,7 @@ mod tests {
             },
             sections: SectionKind::ALL.iter().map(|k| (*k, format!("{k}: {text}"))).collect(),
             upcoming: vec![],
-            attachments: vec![],
+            attachments: std::sync::Arc::from([]),
             release_at: at("2026-12-08T18:00:00Z"),
             released: false,
             history: vec![

@@ -36,8 +36,8 @@ pub struct Personalised {
     pub sections: Vec<(SectionKind, String)>,
     /// The sections still to come, with when.
     pub upcoming: Vec<(SectionKind, Timestamp)>,
-    /// Attachments of the PoC section, when the PoC is visible.
-    pub attachments: Vec<Attachment>,
+    /// Attachments of the PoC section, when the PoC is visible (shared with the revision: not copied per copy).
+    pub attachments: std::sync::Arc<[Attachment]>,
     pub release_at: Timestamp,
     /// Whether T has passed.
     pub released: bool,
@@ -65,7 +65,7 @@ pub struct Content<'a> {
     pub number: u32,
     pub meta: &'a RevisionMeta,
     pub sections: &'a Sections,
-    pub attachments: &'a [Attachment],
+    pub attachments: &'a std::sync::Arc<[Attachment]>,
     /// When this revision was approved (a later approval is a change to copies already delivered).
     pub approved_at: Option<Timestamp>,
     /// How to fingerprint the copy; without it, sections are the author's base text.
@@ -119,7 +119,7 @@ pub fn render_for(
         })
         .collect();
     let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));
-    let attachments = if view.shows(SectionKind::Poc) { content.attachments.to_vec() } else { Vec::new() };
+    let attachments = if view.shows(SectionKind::Poc) { content.attachments.clone() } else { std::sync::Arc::from([]) };
 
     // One history entry per moment at which visible sections appeared.
     let mut moments: Vec<(Timestamp, Vec<SectionKind>)> = Vec::new();

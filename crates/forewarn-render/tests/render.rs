@@ -84,7 +84,8 @@ proptest! {
             })
             .collect();
         let marking = fingerprinted.then_some(forewarn_render::Marking { key: &key, sections: &marked });
-        let attachments = vec![Attachment::new("trigger.py", b"print('HIDDEN-MARKER-ATTACHMENT')".to_vec()).unwrap()];
+        let attachments: std::sync::Arc<[Attachment]> =
+            std::sync::Arc::from(vec![Attachment::new("trigger.py", b"print('HIDDEN-MARKER-ATTACHMENT')".to_vec()).unwrap()]);
         let v = view(&policy, &partner, &AdvisoryFacts { advisory: &advisory, meta: &meta, sections: &present }, now);
         let content = Content { number: 1, meta: &meta, sections: &sections, attachments: &attachments, approved_at: Some(t), marking };
         let copy = render_for(&partner, &advisory, content, &v, now);

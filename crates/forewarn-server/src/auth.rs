@@ -14,7 +14,7 @@ use crate::{ApiError, AppState};
 /// catalogue confirmed current by a query. For writes and low-volume reads; the content endpoints use [`Caller`].
 /// Suspended and revoked partners get 403 with the reason's category, from their next request on.
 #[derive(Debug, Clone)]
-pub struct ActivePartner(pub Partner, pub std::sync::Arc<crate::delivery::Current>);
+pub struct ActivePartner(pub std::sync::Arc<Partner>, pub std::sync::Arc<crate::delivery::Current>);
 
 impl FromRequestParts<AppState> for ActivePartner {
     type Rejection = ApiError;
@@ -56,7 +56,11 @@ impl FromRequestParts<AppState> for Caller {
 impl Caller {
     /// The partner these credentials stand for, if its token is live and the partner in good standing at `now`
     /// according to `current`; otherwise 401 (unknown, wrong or expired token) or 403 saying why.
-    pub fn check(&self, current: &crate::delivery::Current, now: Timestamp) -> Result<Partner, ApiError> {
+    pub fn check(
+        &self,
+        current: &crate::delivery::Current,
+        now: Timestamp,
+    ) -> Result<std::sync::Arc<Partner>, ApiError> {
         let row = current.tokens.get(self.presented.id.as_str()).ok_or(ApiError::Unauthenticated)?;
         if !row.accepts(&self.presented, now) {
             return Err(ApiError::Unauthenticated);

@@ -24,7 +24,8 @@ use crate::ApiError;
 pub struct Current {
     pub version: i64,
     pub policy: Arc<Policy>,
-    pub partners: HashMap<String, (Partner, Vec<forewarn_core::IpNet>)>,
+    /// Shared, so that answering a request does not copy the partner.
+    pub partners: HashMap<String, (Arc<Partner>, Vec<forewarn_core::IpNet>)>,
     pub tokens: HashMap<String, forewarn_store::catalogue::TokenRow>,
     pub advisories: Vec<Advisory>,
 }
@@ -76,7 +77,7 @@ impl Catalogue {
         let current = Arc::new(Current {
             version: snap.version,
             policy,
-            partners: snap.partners.into_iter().map(|(p, n)| (p.id.to_string(), (p, n))).collect(),
+            partners: snap.partners.into_iter().map(|(p, n)| (p.id.to_string(), (Arc::new(p), n))).collect(),
             tokens: snap.tokens.into_iter().map(|t| (t.info.id.to_string(), t)).collect(),
             advisories: snap.advisories,
         });

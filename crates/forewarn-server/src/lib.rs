@@ -254,7 +254,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<dto::Health>
 #[utoipa::path(get, path = "/api/v1/me", tag = "partner", security(("bearer" = [])),
     responses((status = 200, body = dto::PartnerView), (status = 401, body = dto::ErrorBody), (status = 403, body = dto::ErrorBody)))]
 async fn me(auth::ActivePartner(partner, _): auth::ActivePartner) -> Json<dto::PartnerView> {
-    Json(dto::PartnerView::from(&partner))
+    Json(dto::PartnerView::from(&*partner))
 }
 
 async fn not_found() -> ApiError {

@@ -133,7 +133,7 @@ const ATTEMPTS: usize = 5;
 /// what a partner receives, including a 401, 403 or 404, is always decided on a catalogue no older than its request.
 pub(crate) async fn serve<T, F, Fut>(s: &AppState, caller: &Caller, work: F) -> Result<T, ApiError>
 where
-    F: Fn(std::sync::Arc<Current>, forewarn_core::Partner, Timestamp) -> Fut,
+    F: Fn(std::sync::Arc<Current>, std::sync::Arc<forewarn_core::Partner>, Timestamp) -> Fut,
     Fut: std::future::Future<Output = Result<(T, Option<Record>), ApiError>>,
 {
     let mut counted = false;
@@ -151,11 +151,11 @@ where
 /// [`serve`] for any way of knowing the partner: `admit` finds it in the catalogue snapshot (or refuses).
 pub(crate) async fn serve_as<T, F, Fut>(
     s: &AppState,
-    mut admit: impl FnMut(&Current, Timestamp) -> Result<forewarn_core::Partner, ApiError>,
+    mut admit: impl FnMut(&Current, Timestamp) -> Result<std::sync::Arc<forewarn_core::Partner>, ApiError>,
     work: F,
 ) -> Result<T, ApiError>
 where
-    F: Fn(std::sync::Arc<Current>, forewarn_core::Partner, Timestamp) -> Fut,
+    F: Fn(std::sync::Arc<Current>, std::sync::Arc<forewarn_core::Partner>, Timestamp) -> Fut,
     Fut: std::future::Future<Output = Result<(T, Option<Record>), ApiError>>,
 {
     for attempt in 0..ATTEMPTS {

@@ -200,7 +200,7 @@ fn refused(chrome: Chrome, e: ApiError) -> Response {
 fn admit(
     session: &PortalSession,
     peer: std::net::IpAddr,
-) -> impl FnMut(&crate::delivery::Current, Timestamp) -> Result<forewarn_core::Partner, ApiError> + '_ {
+) -> impl FnMut(&crate::delivery::Current, Timestamp) -> Result<std::sync::Arc<forewarn_core::Partner>, ApiError> + '_ {
     move |current, now| {
         let (partner, allow) = current.partners.get(session.user.partner.as_str()).ok_or(ApiError::Unauthenticated)?;
         crate::auth::standing(partner, allow, Some(peer), now)?;
@@ -331,7 +331,7 @@ async fn standing_partner(
     s: &AppState,
     session: &PortalSession,
     peer: std::net::IpAddr,
-) -> Result<forewarn_core::Partner, Response> {
+) -> Result<std::sync::Arc<forewarn_core::Partner>, Response> {
     let fail = |e: ApiError| refused(chrome(session, session.user.partner.as_str()), e);
     let mut conn = s.store.conn().await.map_err(internal)?;
     let current = s.catalogue.get(&mut conn).await.map_err(|_| internal("the catalogue could not be read"))?;

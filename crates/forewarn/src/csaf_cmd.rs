@@ -98,7 +98,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                 number: a.outline.number,
                 meta: &a.outline.meta,
                 sections: &sections,
-                attachments: &attachments,
+                attachments: &std::sync::Arc::from(attachments),
                 approved_at: a.outline.approved_at,
                 marking: Some(forewarn_render::Marking { key: &key, sections: &marking }),
             };

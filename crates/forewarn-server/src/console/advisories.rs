@@ -113,7 +113,7 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         Err(_) => return internal("the advisory could not be opened"),
     };
     let tz = current.policy.timezone.clone();
-    let mut partners: Vec<Partner> = current.partners.values().map(|(p, _)| p.clone()).collect();
+    let mut partners: Vec<Partner> = current.partners.values().map(|(p, _)| Partner::clone(p)).collect();
     partners.sort_by(|a, b| a.name.cmp(&b.name));
     let facts = AdvisoryFacts { advisory: &advisory, meta: &outline.meta, sections: &outline.sections };
     let mut rows = Vec::new();

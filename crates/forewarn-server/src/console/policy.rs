@@ -109,7 +109,7 @@ async fn render(
         note: p.note.clone(),
     };
     let now = s.clock.now();
-    let mut partners: Vec<Partner> = current.partners.values().map(|(p, _)| p.clone()).collect();
+    let mut partners: Vec<Partner> = current.partners.values().map(|(p, _)| Partner::clone(p)).collect();
     partners.sort_by(|a, b| a.name.cmp(&b.name));
     // Every advisory with the revision partners are given (the newest while none is approved).
     let mut outlines: Vec<Opened> = Vec::new();
