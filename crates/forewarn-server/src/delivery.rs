@@ -101,11 +101,23 @@ impl Catalogue {
 #[derive(Debug, Default)]
 pub struct ContentCache {
     outlines: Flight<RevisionKey, Arc<Outline>>,
+    /// Sections, their preparation for fingerprinting and attachments, each filled when first wanted. One entry
+    /// per revision, so that a request looks its revision up once, not once per section.
+    revisions: Flight<RevisionKey, Arc<RevisionContent>>,
+}
+
+/// What a revision holds beyond its outline, by section (in `SectionKind::ALL` order).
+#[derive(Debug, Default)]
+struct RevisionContent {
     /// `None`: the revision has no such section.
-    sections: Flight<(String, u32, SectionKind), Option<Arc<str>>>,
-    attachments: Flight<RevisionKey, Arc<[forewarn_core::Attachment]>>,
-    /// Sections prepared for fingerprinting, by (advisory, revision, section).
-    marked: Flight<(String, u32, SectionKind), Arc<forewarn_mark::Marked>>,
+    sections: [tokio::sync::OnceCell<Option<Arc<str>>>; SectionKind::ALL.len()],
+    /// Sections prepared for fingerprinting.
+    marked: [tokio::sync::OnceCell<Arc<forewarn_mark::Marked>>; SectionKind::ALL.len()],
+    attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
+}
+
+fn slot(kind: SectionKind) -> usize {
+    SectionKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// (advisory id, revision number).
@@ -115,7 +127,7 @@ type RevisionKey = (String, u32);
 const CACHE_LIMIT: usize = 20_000;
 
 /// A map whose entries are each computed once, by the first caller; concurrent callers wait for that result. A
-/// failed computation is not kept: the next caller tries again.
+/// failed computation is not kept: the next caller tries again. (Each `OnceCell` inside an entry behaves the same.)
 #[derive(Debug)]
 struct Flight<K, V> {
     cells: Mutex<HashMap<K, Arc<tokio::sync::OnceCell<V>>>>,
@@ -146,7 +158,40 @@ impl<K: std::hash::Hash + Eq, V: Clone> Flight<K, V> {
 }
 
 impl ContentCache {
-    /// The section prepared for marking, once per revision.
+    pub(crate) async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
+        self.outlines
+            .get_or_try_init((id.to_string(), number), || async {
+                let mut conn = store.conn().await?;
+                Ok(Arc::new(advisories::outline(&mut conn, store.master_key()?, id, number).await?))
+            })
+            .await
+    }
+
+    async fn revision(&self, id: &AdvisoryId, number: u32) -> Result<Arc<RevisionContent>, ApiError> {
+        self.revisions.get_or_try_init((id.to_string(), number), || async { Ok(Arc::default()) }).await
+    }
+}
+
+impl RevisionContent {
+    async fn section(
+        &self,
+        store: &Store,
+        id: &AdvisoryId,
+        number: u32,
+        kind: SectionKind,
+    ) -> Result<Option<Arc<str>>, ApiError> {
+        self.sections[slot(kind)]
+            .get_or_try_init(|| async {
+                let mut conn = store.conn().await?;
+                let (opened, _) =
+                    advisories::sections(&mut conn, store.master_key()?, id, number, &[kind], false).await?;
+                Ok(opened.get_shared(kind))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The section prepared for marking, once per revision; the CPU-heavy preparation runs off the request threads.
     async fn marked(
         &self,
         key: &forewarn_mark::code::Key,
@@ -155,8 +200,8 @@ impl ContentCache {
         kind: SectionKind,
         body: Arc<str>,
     ) -> Result<Arc<forewarn_mark::Marked>, ApiError> {
-        self.marked
-            .get_or_try_init((id.to_string(), number, kind), || async {
+        self.marked[slot(kind)]
+            .get_or_try_init(|| async {
                 let (key, id2) = (key.clone(), id.clone());
                 let prepared = tokio::task::spawn_blocking(move || {
                     let section = forewarn_render::code_section(id2.as_str(), number, kind);
@@ -170,32 +215,7 @@ impl ContentCache {
                 })
             })
             .await
-    }
-
-    pub(crate) async fn outline(&self, store: &Store, id: &AdvisoryId, number: u32) -> Result<Arc<Outline>, ApiError> {
-        self.outlines
-            .get_or_try_init((id.to_string(), number), || async {
-                let mut conn = store.conn().await?;
-                Ok(Arc::new(advisories::outline(&mut conn, store.master_key()?, id, number).await?))
-            })
-            .await
-    }
-
-    async fn section(
-        &self,
-        store: &Store,
-        id: &AdvisoryId,
-        number: u32,
-        kind: SectionKind,
-    ) -> Result<Option<Arc<str>>, ApiError> {
-        self.sections
-            .get_or_try_init((id.to_string(), number, kind), || async {
-                let mut conn = store.conn().await?;
-                let (opened, _) =
-                    advisories::sections(&mut conn, store.master_key()?, id, number, &[kind], false).await?;
-                Ok(opened.get_shared(kind))
-            })
-            .await
+            .cloned()
     }
 
     async fn attachments(
@@ -205,32 +225,14 @@ impl ContentCache {
         number: u32,
     ) -> Result<Arc<[forewarn_core::Attachment]>, ApiError> {
         self.attachments
-            .get_or_try_init((id.to_string(), number), || async {
+            .get_or_try_init(|| async {
                 let mut conn = store.conn().await?;
                 let (_, attachments) =
                     advisories::sections(&mut conn, store.master_key()?, id, number, &[], true).await?;
                 Ok(Arc::from(attachments))
             })
             .await
-    }
-
-    async fn content(
-        &self,
-        store: &Store,
-        id: &AdvisoryId,
-        number: u32,
-        kinds: &[SectionKind],
-        with_attachments: bool,
-    ) -> Result<(forewarn_core::Sections, Arc<[forewarn_core::Attachment]>), ApiError> {
-        let mut out = forewarn_core::Sections::new();
-        for k in kinds {
-            if let Some(body) = self.section(store, id, number, *k).await? {
-                out.set_shared(*k, body).map_err(|_| ApiError::Internal)?;
-            }
-        }
-        let attachments =
-            if with_attachments { self.attachments(store, id, number).await? } else { Arc::from(Vec::new()) };
-        Ok((out, attachments))
+            .cloned()
     }
 }
 
@@ -349,14 +351,18 @@ pub async fn copy_for(
         return Ok(None);
     }
     // Open only what the view shows.
-    let (sections, attachments) =
-        cache.content(store, &id, p.outline.number, &v.visible, v.shows(SectionKind::Poc)).await?;
+    let number = p.outline.number;
+    let revision = cache.revision(&id, number).await?;
+    let mut sections = forewarn_core::Sections::new();
     let mut marked = Vec::with_capacity(v.visible.len());
     for kind in v.visible.iter().copied() {
-        if let Some(body) = sections.get_shared(kind) {
-            marked.push((kind, cache.marked(key, &id, p.outline.number, kind, body).await?));
+        if let Some(body) = revision.section(store, &id, number, kind).await? {
+            sections.set_shared(kind, body.clone()).map_err(|_| ApiError::Internal)?;
+            marked.push((kind, revision.marked(key, &id, number, kind, body).await?));
         }
     }
+    let attachments =
+        if v.shows(SectionKind::Poc) { revision.attachments(store, &id, number).await? } else { Arc::from([]) };
     let content = Content {
         number: p.outline.number,
         meta: &p.outline.meta,
