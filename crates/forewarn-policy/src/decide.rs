@@ -52,11 +52,13 @@ impl Blocker {
 /// One rule's part in a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleStep {
-    pub id: String,
-    pub description: String,
+    /// Shared with the policy (and `why` between the sections of one view): a view is made for every partner
+    /// read, and copying each rule's texts into each section's trace was most of its cost.
+    pub id: std::sync::Arc<str>,
+    pub description: std::sync::Arc<str>,
     pub matched: bool,
     /// Which attributes made it match or not, with the legal source for obligations.
-    pub why: Vec<String>,
+    pub why: std::sync::Arc<[String]>,
     /// The rule's cap on this section, if it has one.
     pub cap: Option<Lead>,
     /// The cap as an instant, for this advisory's T (only when the rule matched and caps the section).
@@ -164,7 +166,7 @@ pub fn decide(
 
 /// Whether each rule of the policy matches (partner, advisory), and why. It does not depend on the section, so a
 /// view works it out once for all of them.
-fn matches(policy: &Policy, partner: &Partner, a: &AdvisoryFacts<'_>) -> Vec<(bool, Vec<String>)> {
+fn matches(policy: &Policy, partner: &Partner, a: &AdvisoryFacts<'_>) -> Vec<(bool, std::sync::Arc<[String]>)> {
     let obligations = policy.obligations_of(partner.country);
     let products = lowercase_products(a.meta);
     let f = facts(partner, a, &obligations, &products);
@@ -174,7 +176,7 @@ fn matches(policy: &Policy, partner: &Partner, a: &AdvisoryFacts<'_>) -> Vec<(bo
         .map(|r| {
             let mut why = Vec::new();
             let matched = r.when.explain(&f, &mut why);
-            (matched, why)
+            (matched, why.into())
         })
         .collect()
 }
@@ -183,7 +185,7 @@ fn decide_with(
     policy: &Policy,
     partner: &Partner,
     a: &AdvisoryFacts<'_>,
-    matched: &[(bool, Vec<String>)],
+    matched: &[(bool, std::sync::Arc<[String]>)],
     section: SectionKind,
     now: Timestamp,
 ) -> Decision {

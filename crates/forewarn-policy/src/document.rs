@@ -157,8 +157,8 @@ pub struct Tier {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub id: String,
-    pub description: String,
+    pub id: std::sync::Arc<str>,
+    pub description: std::sync::Arc<str>,
     pub when: Condition,
     /// Indexed by [`section_index`]; `None` where the rule does not cap the section.
     pub caps: [Option<Lead>; 5],
@@ -360,7 +360,7 @@ impl Policy {
             if !id_ok {
                 return Err(err(format!("rule id {:?} must be lowercase letters, digits and '-'", raw.id)));
             }
-            if rules.iter().any(|x| x.id == raw.id) {
+            if rules.iter().any(|x| *x.id == *raw.id) {
                 return Err(err(format!("two rules have the id {:?}", raw.id)));
             }
             if raw.description.trim().is_empty() {
@@ -386,7 +386,7 @@ impl Policy {
             if caps.iter().all(Option::is_none) {
                 return Err(err(format!("rule {} caps no section; give cap = {{ section = \"...\" }}", raw.id)));
             }
-            rules.push(Rule { id: raw.id.clone(), description: raw.description.clone(), when, caps });
+            rules.push(Rule { id: raw.id.as_str().into(), description: raw.description.as_str().into(), when, caps });
         }
         Ok(Self { timezone, timezone_name, release_hour, tiers, jurisdictions, rules })
     }

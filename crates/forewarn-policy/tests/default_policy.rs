@@ -178,7 +178,7 @@ fn explanations_name_the_rule_and_the_legal_source() {
     let facts = AdvisoryFacts { advisory: &a, meta: &m, sections: &ALL };
     let p = partner("hanshan-antivirus", "CN", "validate");
     let d = decide(&policy, &p, &facts, SectionKind::Details, ts("2026-11-01T00:00:00Z"));
-    let rule = d.rules.iter().find(|r| r.id == "reporting-obligation").unwrap();
+    let rule = d.rules.iter().find(|r| &*r.id == "reporting-obligation").unwrap();
     assert!(rule.matched);
     let why = rule.why.join(" ");
     assert!(why.contains("RMSV") && why.contains("Art. 7") && why.contains("chinalawtranslate.com"), "{why}");

@@ -102,7 +102,7 @@ fn condition() -> impl Strategy<Value = Condition> {
 
 fn rule(n: usize) -> impl Strategy<Value = Rule> {
     (condition(), caps()).prop_map(move |(when, caps)| Rule {
-        id: format!("rule-{n}"),
+        id: format!("rule-{n}").into(),
         description: "generated".into(),
         when,
         caps,
@@ -126,7 +126,7 @@ fn policy() -> impl Strategy<Value = Policy> {
     (proptest::sample::select(ZONES.to_vec()), [leads(), leads(), leads()], proptest::collection::vec(rule(0), 0..4))
         .prop_map(|(zone, tier_leads, mut rules)| {
             for (i, r) in rules.iter_mut().enumerate() {
-                r.id = format!("rule-{i}");
+                r.id = format!("rule-{i}").into();
             }
             let tiers: BTreeMap<TierName, Tier> = TIERS
                 .iter()

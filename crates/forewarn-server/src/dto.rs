@@ -320,10 +320,10 @@ pub fn decision_json(d: &forewarn_policy::Decision, now: jiff::Timestamp) -> ser
         "blocked": d.blocker.as_ref().map(|b| b.describe()),
         "tier": {"name": d.tier.as_str(), "lead": d.tier_lead.to_string(), "visible_from": d.tier_visibility.time().map(|t| t.to_string())},
         "rules": d.rules.iter().map(|r| serde_json::json!({
-            "id": r.id,
-            "description": r.description,
+            "id": &*r.id,
+            "description": &*r.description,
             "matched": r.matched,
-            "why": r.why,
+            "why": &*r.why,
             "cap": r.cap.map(|c| c.to_string()),
             "cap_from": r.cap_visibility.and_then(|v| v.time()).map(|t| t.to_string()),
             "cap_never": r.cap_visibility == Some(Visibility::Never),

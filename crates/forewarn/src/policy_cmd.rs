@@ -411,7 +411,7 @@ fn print_explanation(
         for r in &first.rules {
             if r.matched {
                 println!("  {} MATCHES: {}", r.id, r.description);
-                for w in &r.why {
+                for w in r.why.iter() {
                     println!("      because {w}");
                 }
             } else {

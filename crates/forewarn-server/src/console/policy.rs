@@ -136,8 +136,8 @@ async fn render(
                     }
                 }
                 for r in &d.rules {
-                    if !rules.iter().any(|(id, ..)| *id == r.id) {
-                        rules.push((r.id.clone(), r.matched, r.description.clone(), r.why.join("; ")));
+                    if !rules.iter().any(|(id, ..)| **id == *r.id) {
+                        rules.push((r.id.to_string(), r.matched, r.description.to_string(), r.why.join("; ")));
                     }
                 }
             }
