@@ -39,7 +39,9 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
-/// Appends one event. Call it inside the transaction that makes the change.
+/// Appends one event. Call it inside the transaction that makes the change. The row and its log event are written in
+/// a transaction of their own, nested in the caller's (a savepoint), so that they commit together even when the
+/// caller has none.
 pub async fn record(
     conn: &mut AnyConnection,
     at: Timestamp,
@@ -49,6 +51,8 @@ pub async fn record(
     reason: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<()> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let conn: &mut AnyConnection = &mut tx;
     sqlx::query(
         "INSERT INTO audit_events (at, actor, action, subject, reason, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -80,7 +84,9 @@ pub async fn record(
             body: crate::log::canonical_json(&body),
         }],
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The newest `limit` events, newest first; only those about `subject` when given.

@@ -96,8 +96,10 @@ pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
     out
 }
 
-/// Appends events to the outbox, in order, each with the next leaf index. Call it inside the transaction of the
-/// action they record: on PostgreSQL it locks the log's state row until that transaction ends.
+/// Appends events to the outbox, in order, each with the next leaf index. Call it only inside a transaction — the
+/// action's own: it takes the indices and writes the events in two statements, which must commit together (a gap
+/// in the indices would stop the sequencer). On PostgreSQL it locks the log's state row until that transaction
+/// ends.
 pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
     if events.is_empty() {
         return Ok(());

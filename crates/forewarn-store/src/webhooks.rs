@@ -204,8 +204,11 @@ pub struct Attempt {
 }
 
 /// Records an attempt and settles the event: delivered on 2xx; otherwise retried at `retry_at`, or failed when
-/// `retry_at` is `None`.
+/// `retry_at` is `None`. The attempt, the event's new state and the attempt's log event commit together (in a
+/// transaction of their own, or a savepoint of the caller's).
 pub async fn settle(conn: &mut AnyConnection, e: &Event, a: &Attempt, retry_at: Option<Timestamp>) -> Result<()> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let conn: &mut AnyConnection = &mut tx;
     sqlx::query(
         "INSERT INTO webhook_attempts (event_id, partner_id, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -247,7 +250,9 @@ pub async fn settle(conn: &mut AnyConnection, e: &Event, a: &Attempt, retry_at: 
         advisory: None,
         body: crate::log::canonical_json(&body),
     };
-    crate::log::append(conn, &[event]).await
+    crate::log::append(conn, &[event]).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A row of a partner's delivery log.

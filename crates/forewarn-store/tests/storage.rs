@@ -810,6 +810,46 @@ async fn migration_0013_gives_pending_events_their_indices() {
     }
 }
 
+on_both!(an_audit_event_and_its_log_event_commit_together_without_a_callers_transaction);
+async fn an_audit_event_and_its_log_event_commit_together_without_a_callers_transaction(db: &TestDb) {
+    use forewarn_store::log;
+    let mut c = db.store.conn().await.unwrap();
+    let count = |sql: &'static str| sqlx::query(sql);
+    let audits = "SELECT COUNT(*) AS n FROM audit_events";
+    let n = |r: sqlx::any::AnyRow| r.try_get::<i64, _>("n").unwrap();
+    let (before, next) =
+        (n(count(audits).fetch_one(&mut *c).await.unwrap()), log::pending_count(&mut c).await.unwrap());
+    // Writing the log event fails after the audit row and the log's counter were written.
+    let (block, unblock) = match db.store.backend() {
+        Backend::Sqlite => (
+            "CREATE TRIGGER block_events BEFORE INSERT ON log_events BEGIN SELECT RAISE(ABORT, 'blocked'); END",
+            "DROP TRIGGER block_events",
+        ),
+        Backend::Postgres => (
+            "CREATE FUNCTION block_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'blocked'; END; $$; \
+             CREATE TRIGGER block_events BEFORE INSERT ON log_events FOR EACH ROW EXECUTE FUNCTION block_events()",
+            "DROP TRIGGER block_events ON log_events; DROP FUNCTION block_events()",
+        ),
+    };
+    c.execute(block).await.unwrap();
+    let failed =
+        audit::record(&mut c, now(), &Actor::System("test"), "test.fail", "x", None, serde_json::json!({})).await;
+    assert!(failed.is_err());
+    c.execute(unblock).await.unwrap();
+    // Neither the audit row nor the leaf index it took survived: no gap for the sequencer to stop at.
+    assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before);
+    assert_eq!(log::pending_count(&mut c).await.unwrap(), next);
+    audit::record(&mut c, now(), &Actor::System("test"), "test.ok", "x", None, serde_json::json!({})).await.unwrap();
+    assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before + 1);
+    assert_eq!(log::pending_count(&mut c).await.unwrap(), next + 1);
+    drop(c);
+    let signer = log::signer(&mut db.store.conn().await.unwrap(), &db.store, "log.forewarn.test", now()).await.unwrap();
+    let mut cache = None;
+    while log::integrate(&db.store, &signer, &mut cache, 1000, now()).await.unwrap().is_some() {}
+    let v = log::verify(&mut db.store.conn().await.unwrap(), &signer.verifier(), |_| {}).await.unwrap();
+    assert_eq!(v.problems, vec![]);
+}
+
 on_both!(two_sequencers_racing_integrate_every_event_exactly_once);
 async fn two_sequencers_racing_integrate_every_event_exactly_once(db: &TestDb) {
     use forewarn_store::log;
