@@ -61,7 +61,8 @@ pub async fn record(
     .bind(action)
     .bind(subject)
     .bind(reason)
-    .bind(detail.to_string())
+    // The same form as the log event's body: keys sorted, whatever serde_json features the build has.
+    .bind(crate::log::canonical_json(&detail))
     .execute(&mut *conn)
     .await?;
     // Every administrative change is also an event of the transparency log, in the same transaction.

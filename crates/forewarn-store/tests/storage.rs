@@ -839,7 +839,16 @@ async fn an_audit_event_and_its_log_event_commit_together_without_a_callers_tran
     // Neither the audit row nor the leaf index it took survived: no gap for the sequencer to stop at.
     assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before);
     assert_eq!(log::pending_count(&mut c).await.unwrap(), next);
-    audit::record(&mut c, now(), &Actor::System("test"), "test.ok", "x", None, serde_json::json!({})).await.unwrap();
+    let detail = serde_json::json!({"z": 1, "a": {"c": 2, "b": 3}});
+    audit::record(&mut c, now(), &Actor::System("test"), "test.ok", "x", None, detail).await.unwrap();
+    // Stored with its keys sorted, as the log event's body is, whatever serde_json features the build has.
+    let stored: String = sqlx::query("SELECT detail FROM audit_events WHERE action = 'test.ok'")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap()
+        .try_get("detail")
+        .unwrap();
+    assert_eq!(stored, r#"{"a":{"b":3,"c":2},"z":1}"#);
     assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before + 1);
     assert_eq!(log::pending_count(&mut c).await.unwrap(), next + 1);
     drop(c);
