@@ -64,29 +64,13 @@ pub struct Csaf<'a> {
 
 impl Csaf<'_> {
     /// The document as served: pretty-printed JSON and a final newline — the bytes `serde_json::to_writer_pretty`
-    /// gives for this value (a test checks it), written by [`crate::json::Pretty`], which escapes faster.
+    /// gives for this value (tests check it), written by [`crate::json::Pretty`], which escapes faster.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Pretty::with_capacity(16 * 1024);
         w.object();
-        w.key("document");
-        self.document.write(&mut w);
-        w.key("product_tree");
-        w.object();
-        w.key("branches");
-        w.array();
-        for b in &self.product_tree.branches {
-            w.element();
-            b.write(&mut w);
-        }
-        w.end_array();
-        w.end_object();
-        w.key("vulnerabilities");
-        w.array();
-        for v in &self.vulnerabilities {
-            w.element();
-            v.write(&mut w);
-        }
-        w.end_array();
+        w.object_at("document", |w| self.document.write(w));
+        w.object_at("product_tree", |w| w.objects("branches", &self.product_tree.branches, Branch::write));
+        w.objects("vulnerabilities", &self.vulnerabilities, Vulnerability::write);
         w.end_object();
         let mut out = w.into_bytes();
         out.push(b'\n');
@@ -94,184 +78,123 @@ impl Csaf<'_> {
     }
 }
 
+// Each `write` gives the fields of its struct in declaration order, skipping what `serde(skip_serializing_if)` skips.
+
 impl Document<'_> {
     fn write(&self, w: &mut Pretty) {
-        w.object();
         w.field("category", self.category);
         w.field("csaf_version", self.csaf_version);
         w.field("title", self.title);
         w.field("lang", self.lang);
-        w.key("publisher");
-        w.object();
-        w.field("category", self.publisher.category);
-        w.field("name", self.publisher.name);
-        w.field("namespace", self.publisher.namespace);
-        w.end_object();
-        w.key("distribution");
-        w.object();
-        w.key("tlp");
-        w.object();
-        w.field("label", self.distribution.tlp.label);
-        w.field("url", self.distribution.tlp.url);
-        w.end_object();
-        w.field("text", &self.distribution.text);
-        w.end_object();
+        w.object_at("publisher", |w| {
+            w.field("category", self.publisher.category);
+            w.field("name", self.publisher.name);
+            w.field("namespace", self.publisher.namespace);
+        });
+        w.object_at("distribution", |w| {
+            w.object_at("tlp", |w| {
+                w.field("label", self.distribution.tlp.label);
+                w.field("url", self.distribution.tlp.url);
+            });
+            w.field("text", &self.distribution.text);
+        });
         if let Some(s) = &self.aggregate_severity {
-            w.key("aggregate_severity");
-            w.object();
-            w.field("text", s.text);
-            w.end_object();
+            w.object_at("aggregate_severity", |w| w.field("text", s.text));
         }
         if !self.notes.is_empty() {
-            notes(w, &self.notes);
+            w.objects("notes", &self.notes, Note::write);
         }
         let t = &self.tracking;
-        w.key("tracking");
-        w.object();
-        w.field("id", t.id);
-        w.field("status", t.status);
-        w.field("version", &t.version);
-        w.field("initial_release_date", &t.initial_release_date);
-        w.field("current_release_date", &t.current_release_date);
-        w.key("revision_history");
-        w.array();
-        for r in &t.revision_history {
-            w.element();
-            w.object();
-            w.field("date", &r.date);
-            w.field("number", &r.number);
-            w.field("summary", r.summary);
-            w.end_object();
-        }
-        w.end_array();
-        w.key("generator");
-        w.object();
-        w.key("engine");
-        w.object();
-        w.field("name", t.generator.engine.name);
-        w.field("version", t.generator.engine.version);
-        w.end_object();
-        w.field("date", &t.generator.date);
-        w.end_object();
-        w.end_object();
-        w.end_object();
+        w.object_at("tracking", |w| {
+            w.field("id", t.id);
+            w.field("status", t.status);
+            w.field("version", &t.version);
+            w.field("initial_release_date", &t.initial_release_date);
+            w.field("current_release_date", &t.current_release_date);
+            w.objects("revision_history", &t.revision_history, |w, r| {
+                w.field("date", &r.date);
+                w.field("number", &r.number);
+                w.field("summary", r.summary);
+            });
+            w.object_at("generator", |w| {
+                w.object_at("engine", |w| {
+                    w.field("name", t.generator.engine.name);
+                    w.field("version", t.generator.engine.version);
+                });
+                w.field("date", &t.generator.date);
+            });
+        });
     }
 }
 
-fn notes(w: &mut Pretty, notes: &[Note<'_>]) {
-    w.key("notes");
-    w.array();
-    for n in notes {
-        w.element();
-        w.object();
+impl Note<'_> {
+    fn write(w: &mut Pretty, n: &Self) {
         w.field("category", n.category);
         w.field("title", n.title);
         w.field("text", n.text);
-        w.end_object();
     }
-    w.end_array();
+}
+
+impl Remark<'_> {
+    fn write(w: &mut Pretty, r: &Self) {
+        w.field("category", r.category);
+        w.field("details", r.details);
+        w.strings("product_ids", &r.product_ids);
+    }
 }
 
 impl Branch<'_> {
-    fn write(&self, w: &mut Pretty) {
-        w.object();
-        w.field("category", self.category);
-        w.field("name", &self.name);
-        w.key("branches");
-        w.array();
-        for l in &self.branches {
-            w.element();
-            w.object();
+    fn write(w: &mut Pretty, b: &Self) {
+        w.field("category", b.category);
+        w.field("name", &b.name);
+        w.objects("branches", &b.branches, |w, l| {
             w.field("category", l.category);
             w.field("name", l.name);
-            w.key("product");
-            w.object();
-            w.field("name", &l.product.name);
-            w.field("product_id", &l.product.product_id);
-            w.end_object();
-            w.end_object();
-        }
-        w.end_array();
-        w.end_object();
+            w.object_at("product", |w| {
+                w.field("name", &l.product.name);
+                w.field("product_id", &l.product.product_id);
+            });
+        });
     }
 }
 
 impl Vulnerability<'_> {
-    fn write(&self, w: &mut Pretty) {
-        w.object();
-        if let Some(cve) = self.cve {
+    fn write(w: &mut Pretty, v: &Self) {
+        if let Some(cve) = v.cve {
             w.field("cve", cve);
         }
-        if !self.ids.is_empty() {
-            w.key("ids");
-            w.array();
-            for id in &self.ids {
-                w.element();
-                w.object();
+        if !v.ids.is_empty() {
+            w.objects("ids", &v.ids, |w, id| {
                 w.field("system_name", id.system_name);
                 w.field("text", id.text);
-                w.end_object();
-            }
-            w.end_array();
+            });
         }
-        w.field("title", self.title);
-        if let Some(cwe) = &self.cwe {
-            w.key("cwe");
-            w.object();
-            w.field("id", cwe.id);
-            w.field("name", cwe.name);
-            w.end_object();
+        w.field("title", v.title);
+        if let Some(cwe) = &v.cwe {
+            w.object_at("cwe", |w| {
+                w.field("id", cwe.id);
+                w.field("name", cwe.name);
+            });
         }
-        notes(w, &self.notes);
-        w.key("product_status");
-        w.object();
-        w.strings("known_affected", &self.product_status.known_affected);
-        w.end_object();
-        if !self.remediations.is_empty() {
-            w.key("remediations");
-            w.array();
-            for r in &self.remediations {
-                w.element();
-                w.object();
-                w.field("category", r.category);
-                w.field("details", r.details);
-                w.strings("product_ids", &r.product_ids);
-                w.end_object();
-            }
-            w.end_array();
+        w.objects("notes", &v.notes, Note::write);
+        w.object_at("product_status", |w| w.strings("known_affected", &v.product_status.known_affected));
+        if !v.remediations.is_empty() {
+            w.objects("remediations", &v.remediations, Remark::write);
         }
-        if !self.threats.is_empty() {
-            w.key("threats");
-            w.array();
-            for t in &self.threats {
-                w.element();
-                w.object();
-                w.field("category", t.category);
-                w.field("details", t.details);
-                w.strings("product_ids", &t.product_ids);
-                w.end_object();
-            }
-            w.end_array();
+        if !v.threats.is_empty() {
+            w.objects("threats", &v.threats, Remark::write);
         }
-        if !self.scores.is_empty() {
-            w.key("scores");
-            w.array();
-            for s in &self.scores {
-                w.element();
-                w.object();
+        if !v.scores.is_empty() {
+            w.objects("scores", &v.scores, |w, s| {
                 w.strings("products", &s.products);
-                w.key("cvss_v3");
-                w.object();
-                w.field("version", s.cvss_v3.version);
-                w.field("vectorString", s.cvss_v3.vector_string);
-                w.number("baseScore", s.cvss_v3.base_score);
-                w.field("baseSeverity", s.cvss_v3.base_severity);
-                w.end_object();
-                w.end_object();
-            }
-            w.end_array();
+                w.object_at("cvss_v3", |w| {
+                    w.field("version", s.cvss_v3.version);
+                    w.field("vectorString", s.cvss_v3.vector_string);
+                    w.number("baseScore", s.cvss_v3.base_score);
+                    w.field("baseSeverity", s.cvss_v3.base_severity);
+                });
+            });
         }
-        w.end_object();
     }
 }
 
@@ -388,9 +311,9 @@ struct Vulnerability<'a> {
     notes: Vec<Note<'a>>,
     product_status: ProductStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    remediations: Vec<Remediation<'a>>,
+    remediations: Vec<Remark<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    threats: Vec<Threat>,
+    threats: Vec<Remark<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     scores: Vec<Score<'a>>,
 }
@@ -412,17 +335,11 @@ struct ProductStatus {
     known_affected: Vec<String>,
 }
 
+/// A remediation or a threat: both are a category, details and the products they apply to.
 #[derive(Debug, Clone, Serialize)]
-struct Remediation<'a> {
+struct Remark<'a> {
     category: &'static str,
     details: &'a str,
-    product_ids: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Threat {
-    category: &'static str,
-    details: &'static str,
     product_ids: Vec<String>,
 }
 
@@ -576,11 +493,11 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
         product_status: ProductStatus { known_affected: product_ids.clone() },
         remediations: copy
             .section(SectionKind::Mitigation)
-            .map(|details| Remediation { category: "mitigation", details, product_ids: product_ids.clone() })
+            .map(|details| Remark { category: "mitigation", details, product_ids: product_ids.clone() })
             .into_iter()
             .collect(),
         threats: if meta.flags.contains(&forewarn_core::AdvisoryFlag::ExploitedInTheWild) {
-            vec![Threat {
+            vec![Remark {
                 category: "exploit_status",
                 details: "Exploited in the wild",
                 product_ids: product_ids.clone(),

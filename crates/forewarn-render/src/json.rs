@@ -80,6 +80,27 @@ impl Pretty {
         self.entry();
     }
 
+    /// An object as the value of `key`; `fields` writes its entries.
+    pub(crate) fn object_at(&mut self, key: &str, fields: impl FnOnce(&mut Self)) {
+        self.key(key);
+        self.object();
+        fields(self);
+        self.end_object();
+    }
+
+    /// An array of objects as the value of `key`; `fields` writes each one's entries.
+    pub(crate) fn objects<T>(&mut self, key: &str, items: &[T], mut fields: impl FnMut(&mut Self, &T)) {
+        self.key(key);
+        self.array();
+        for item in items {
+            self.element();
+            self.object();
+            fields(self, item);
+            self.end_object();
+        }
+        self.end_array();
+    }
+
     /// A key with a string value.
     pub(crate) fn field(&mut self, key: &str, value: &str) {
         self.key(key);

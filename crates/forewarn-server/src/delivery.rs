@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use forewarn_core::{Advisory, AdvisoryId, AdvisoryState, Partner, SectionKind};
+use forewarn_policy::document::section_index;
 use forewarn_policy::{view, AdvisoryFacts, Policy, View};
 use forewarn_render::{render_for, Content, Personalised};
 use forewarn_store::advisories::{self, Outline};
@@ -106,7 +107,7 @@ pub struct ContentCache {
     revisions: Flight<RevisionKey, Arc<RevisionContent>>,
 }
 
-/// What a revision holds beyond its outline, by section (in `SectionKind::ALL` order).
+/// What a revision holds beyond its outline, by section (at `forewarn_policy::document::section_index`).
 #[derive(Debug, Default)]
 struct RevisionContent {
     /// `None`: the revision has no such section.
@@ -114,10 +115,6 @@ struct RevisionContent {
     /// Sections prepared for fingerprinting.
     marked: [tokio::sync::OnceCell<Arc<forewarn_mark::Marked>>; SectionKind::ALL.len()],
     attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
-}
-
-fn slot(kind: SectionKind) -> usize {
-    SectionKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// (advisory id, revision number).
@@ -180,7 +177,7 @@ impl RevisionContent {
         number: u32,
         kind: SectionKind,
     ) -> Result<Option<Arc<str>>, ApiError> {
-        self.sections[slot(kind)]
+        self.sections[section_index(kind)]
             .get_or_try_init(|| async {
                 let mut conn = store.conn().await?;
                 let (opened, _) =
@@ -200,7 +197,7 @@ impl RevisionContent {
         kind: SectionKind,
         body: Arc<str>,
     ) -> Result<Arc<forewarn_mark::Marked>, ApiError> {
-        self.marked[slot(kind)]
+        self.marked[section_index(kind)]
             .get_or_try_init(|| async {
                 let (key, id2) = (key.clone(), id.clone());
                 let prepared = tokio::task::spawn_blocking(move || {
@@ -364,7 +361,7 @@ pub async fn copy_for(
     let attachments =
         if v.shows(SectionKind::Poc) { revision.attachments(store, &id, number).await? } else { Arc::from([]) };
     let content = Content {
-        number: p.outline.number,
+        number,
         meta: &p.outline.meta,
         sections: &sections,
         attachments: &attachments,

@@ -58,14 +58,13 @@ pub async fn sequence(state: AppState) {
     loop {
         loop {
             match log::integrate(&state.store, &state.log.signer, &mut cache, BATCH, Timestamp::now()).await {
-                // A full batch: more are waiting now; integrate them without a pause.
-                Ok(Some(done)) if done.size - done.from >= BATCH as u64 => {
-                    tracing::debug!(from = done.from, size = done.size, "log integrated")
-                }
-                // What was pending is integrated: let the next checkpoint cover what arrives meanwhile.
                 Ok(Some(done)) => {
                     tracing::debug!(from = done.from, size = done.size, "log integrated");
-                    break;
+                    // Less than a full batch: what was pending is integrated, so let the next checkpoint cover
+                    // what arrives meanwhile. A full batch means more are waiting: go on without a pause.
+                    if done.size - done.from < BATCH as u64 {
+                        break;
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {

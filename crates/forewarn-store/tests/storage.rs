@@ -70,6 +70,14 @@ impl TestDb {
     }
 }
 
+/// The first column of the one row `sql` gives.
+async fn scalar<T>(c: &mut sqlx::AnyConnection, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    sqlx::query(sql).fetch_one(c).await.unwrap().try_get(0).unwrap()
+}
+
 fn rand_bytes() -> [u8; 6] {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).unwrap();
@@ -625,12 +633,7 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     assert_eq!(deliveries::list(&mut c, None, None, 300).await.unwrap(), back, "the limit counts both");
     assert!(deliveries::list(&mut c, None, Some(other.as_str()), 1000).await.unwrap().is_empty());
     // Each record is a log event, in the form release builds have always written (its commitment covers these bytes).
-    let body: String = sqlx::query("SELECT body FROM log_events WHERE kind = 'delivery' ORDER BY seq LIMIT 1")
-        .fetch_one(&mut *c)
-        .await
-        .unwrap()
-        .try_get("body")
-        .unwrap();
+    let body: String = scalar(&mut c, "SELECT body FROM log_events WHERE kind = 'delivery' ORDER BY seq LIMIT 1").await;
     assert_eq!(
         body,
         format!(
@@ -814,11 +817,8 @@ on_both!(an_audit_event_and_its_log_event_commit_together_without_a_callers_tran
 async fn an_audit_event_and_its_log_event_commit_together_without_a_callers_transaction(db: &TestDb) {
     use forewarn_store::log;
     let mut c = db.store.conn().await.unwrap();
-    let count = |sql: &'static str| sqlx::query(sql);
-    let audits = "SELECT COUNT(*) AS n FROM audit_events";
-    let n = |r: sqlx::any::AnyRow| r.try_get::<i64, _>("n").unwrap();
-    let (before, next) =
-        (n(count(audits).fetch_one(&mut *c).await.unwrap()), log::pending_count(&mut c).await.unwrap());
+    let audits = "SELECT COUNT(*) FROM audit_events";
+    let (before, next): (i64, i64) = (scalar(&mut c, audits).await, log::pending_count(&mut c).await.unwrap());
     // Writing the log event fails after the audit row and the log's counter were written.
     let (block, unblock) = match db.store.backend() {
         Backend::Sqlite => (
@@ -837,19 +837,14 @@ async fn an_audit_event_and_its_log_event_commit_together_without_a_callers_tran
     assert!(failed.is_err());
     c.execute(unblock).await.unwrap();
     // Neither the audit row nor the leaf index it took survived: no gap for the sequencer to stop at.
-    assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before);
+    assert_eq!(scalar::<i64>(&mut c, audits).await, before);
     assert_eq!(log::pending_count(&mut c).await.unwrap(), next);
     let detail = serde_json::json!({"z": 1, "a": {"c": 2, "b": 3}});
     audit::record(&mut c, now(), &Actor::System("test"), "test.ok", "x", None, detail).await.unwrap();
     // Stored with its keys sorted, as the log event's body is, whatever serde_json features the build has.
-    let stored: String = sqlx::query("SELECT detail FROM audit_events WHERE action = 'test.ok'")
-        .fetch_one(&mut *c)
-        .await
-        .unwrap()
-        .try_get("detail")
-        .unwrap();
+    let stored: String = scalar(&mut c, "SELECT detail FROM audit_events WHERE action = 'test.ok'").await;
     assert_eq!(stored, r#"{"a":{"b":3,"c":2},"z":1}"#);
-    assert_eq!(n(count(audits).fetch_one(&mut *c).await.unwrap()), before + 1);
+    assert_eq!(scalar::<i64>(&mut c, audits).await, before + 1);
     assert_eq!(log::pending_count(&mut c).await.unwrap(), next + 1);
     drop(c);
     let signer = log::signer(&mut db.store.conn().await.unwrap(), &db.store, "log.forewarn.test", now()).await.unwrap();
