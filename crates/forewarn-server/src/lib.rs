@@ -121,9 +121,22 @@ impl Clock {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Shared`], so that the per-request clone axum makes is one reference
+/// count, not one per part.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     pub store: Store,
     pub program: Arc<ProgramInfo>,
     pub catalogue: Arc<delivery::Catalogue>,
@@ -140,7 +153,7 @@ impl AppState {
     pub fn new(store: Store, program: Program, config: &ServerConfig) -> Self {
         let Program { publisher, public_url, started_at, signing_key, log_key, fingerprint_key } = program;
         let log = Arc::new(log_api::Log::new(log_key));
-        Self {
+        Self(Arc::new(Shared {
             recorder: recorder::Recorder::start(store.clone(), log.clone()),
             content: Arc::default(),
             log,
@@ -150,7 +163,7 @@ impl AppState {
             limiter: Arc::new(limit::RateLimiter::new(config.rate_limit_per_minute)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             clock: Clock::from_env(),
-        }
+        }))
     }
 }
 
