@@ -4,7 +4,8 @@
 //! ([`document`]), rules use the small, total condition language in [`condition`], and [`decide`] / [`view`] give
 //! decisions with their explanations. [`Evaluator`] answers the same questions in bulk without explanations.
 //!
-//! Architecture invariant: [`view`] is the one function every delivery path calls to learn what a partner may see.
+//! Architecture invariant: [`view`] is the one function every delivery path calls to learn what a partner may see
+//! ([`view_unexplained`] is the same function, leaving out the explanation sentences).
 
 pub mod condition;
 pub mod decide;
@@ -12,7 +13,8 @@ pub mod document;
 pub mod lead;
 
 pub use decide::{
-    decide, diff, schedule_groups, view, AdvisoryFacts, Blocker, Change, Decision, Evaluator, RuleStep, View,
+    decide, diff, schedule_groups, view, view_unexplained, AdvisoryFacts, Blocker, Change, Decision, Evaluator,
+    RuleStep, View,
 };
 pub use document::{Policy, PolicyError};
 pub use lead::{Ahead, Lead, Visibility};

@@ -17,7 +17,7 @@ use forewarn_core::{
 };
 use forewarn_policy::condition::{Condition, ObligationMatch};
 use forewarn_policy::document::{Jurisdiction, Obligation, ObligationKind, Obliged, Rule, Tier};
-use forewarn_policy::{decide, view, AdvisoryFacts, Ahead, Evaluator, Lead, Policy, Visibility};
+use forewarn_policy::{decide, view, view_unexplained, AdvisoryFacts, Ahead, Evaluator, Lead, Policy, Visibility};
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -308,6 +308,18 @@ proptest! {
             prop_assert!(c.sections.contains(s), "a section the advisory lacks is visible");
         }
         prop_assert!(v.upcoming.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+
+    /// The view served with copies is the explained view without its sentences: same decisions, same traces.
+    #[test]
+    fn the_unexplained_view_is_the_view_without_its_sentences(p in policy(), c in case()) {
+        let mut explained = view(&p, &c.partner, &facts(&c), c.now);
+        for d in &mut explained.decisions {
+            for r in &mut d.rules {
+                r.why = std::sync::Arc::from([]);
+            }
+        }
+        prop_assert_eq!(view_unexplained(&p, &c.partner, &facts(&c), c.now), explained);
     }
 
     #[test]

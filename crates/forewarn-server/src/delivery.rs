@@ -1,13 +1,13 @@
 //! From the database to a partner's copy: the active policy, the published advisories, the view, and
 //! `render_for`. Every partner-facing handler goes through [`copy_for`] or [`listing`]; neither decides visibility —
-//! `forewarn_policy::view` does.
+//! `forewarn_policy::view` does (as `view_unexplained`: nothing here reads the explanation sentences).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use forewarn_core::{Advisory, AdvisoryId, AdvisoryState, Partner, SectionKind};
 use forewarn_policy::document::section_index;
-use forewarn_policy::{view, AdvisoryFacts, Policy, View};
+use forewarn_policy::{view_unexplained, AdvisoryFacts, Policy, View};
 use forewarn_render::{render_for, Content, Personalised};
 use forewarn_store::advisories::{self, Outline};
 use forewarn_store::{AnyConnection, Store};
@@ -289,7 +289,7 @@ impl Listed {
 }
 
 fn listed(current: &Current, partner: &Partner, p: Published, now: Timestamp) -> Option<Listed> {
-    let v = view(&current.policy, partner, &p.facts(), now);
+    let v = view_unexplained(&current.policy, partner, &p.facts(), now);
     if !v.is_visible() {
         return None;
     }
@@ -343,7 +343,7 @@ pub async fn copy_for(
     let Ok(id) = AdvisoryId::parse(id) else { return Ok(None) };
     let Some(advisory) = current.advisory(id.as_str()).cloned() else { return Ok(None) };
     let Some(p) = published_one(store, cache, advisory).await? else { return Ok(None) };
-    let v = view(&current.policy, partner, &p.facts(), now);
+    let v = view_unexplained(&current.policy, partner, &p.facts(), now);
     if !v.is_visible() {
         return Ok(None);
     }
