@@ -95,6 +95,24 @@ impl Prepared {
         out
     }
 
+    /// The same preparation with every piece of text (fixed text and each alternative) passed through `f`: for a
+    /// form of the text that is a piece-by-piece transformation of it (JSON escaping), assembled per copy without
+    /// transforming the whole copy again. Positions and symbols are unchanged.
+    pub fn map_text(&self, f: impl Fn(&str) -> String) -> Prepared {
+        let segments = self
+            .segments
+            .iter()
+            .map(|seg| match seg {
+                Segment::Fixed(t) => Segment::Fixed(f(t)),
+                Segment::Slot(slot) => Segment::Slot(Slot {
+                    alternatives: slot.alternatives.iter().map(|a| f(a)).collect(),
+                    ..slot.clone()
+                }),
+            })
+            .collect();
+        Prepared { segments, positions: self.positions }
+    }
+
     /// The author's text: every slot at its first alternative.
     pub fn base(&self) -> String {
         self.assemble(&[])
@@ -620,6 +638,19 @@ send({{payload|blob}})\n\
         assert!(all_ones.contains("# for example") && all_ones.contains("`behavior`"), "{all_ones}");
         assert!(all_ones.contains("An attacker might send a crafted email, for instance one"), "{all_ones}");
         assert!(all_ones.contains("reads, copies and frees"), "{all_ones}");
+    }
+
+    /// A piece-by-piece transformation assembles to the transformation of the copy, for every choice of symbols.
+    #[test]
+    fn a_mapped_preparation_assembles_to_the_mapped_copy() {
+        let p = prepare(SECTION).unwrap();
+        let escaped = p.map_text(|t| t.replace('\n', "\\n").replace('"', "\\\""));
+        assert_eq!(escaped.slot_count(), p.slot_count());
+        for s in 0..4u8 {
+            let symbols: Vec<u8> = (0..p.slot_count()).map(|i| (i as u8 + s) % 6).collect();
+            let copy = p.assemble(&symbols);
+            assert_eq!(escaped.assemble(&symbols), copy.replace('\n', "\\n").replace('"', "\\\""));
+        }
     }
 
     #[test]

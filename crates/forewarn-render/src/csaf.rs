@@ -39,8 +39,26 @@ pub fn filename(tracking_id: &str) -> String {
 }
 
 fn time(t: jiff::Timestamp) -> String {
-    // RFC 3339 in UTC with millisecond precision, as CSAF examples write it.
-    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    // RFC 3339 in UTC with millisecond precision, as CSAF examples write it: `%Y-%m-%dT%H:%M:%S%.3fZ`, written digit
+    // by digit (a document has several, and interpreting a pattern each time was a visible part of rendering).
+    let d = jiff::tz::Offset::UTC.to_datetime(t);
+    let Ok(year) = u32::try_from(d.year()) else { return t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string() };
+    let mut out = String::with_capacity(24);
+    let mut digits = |n: u32, width: u32, then: Option<char>| {
+        for i in (0..width).rev() {
+            out.push(char::from(b'0' + ((n / 10u32.pow(i)) % 10) as u8));
+        }
+        out.extend(then);
+    };
+    let two = |n: i8| u32::from(n.unsigned_abs());
+    digits(year, 4, Some('-'));
+    digits(two(d.month()), 2, Some('-'));
+    digits(two(d.day()), 2, Some('T'));
+    digits(two(d.hour()), 2, Some(':'));
+    digits(two(d.minute()), 2, Some(':'));
+    digits(two(d.second()), 2, Some('.'));
+    digits(d.subsec_nanosecond().unsigned_abs() / 1_000_000, 3, Some('Z'));
+    out
 }
 
 fn severity_text(s: Severity) -> &'static str {
@@ -131,14 +149,14 @@ impl Note<'_> {
     fn write(w: &mut Pretty, n: &Self) {
         w.field("category", n.category);
         w.field("title", n.title);
-        w.field("text", n.text);
+        n.text.write(w, "text");
     }
 }
 
 impl Remark<'_> {
     fn write(w: &mut Pretty, r: &Self) {
         w.field("category", r.category);
-        w.field("details", r.details);
+        r.details.write(w, "details");
         w.strings("product_ids", &r.product_ids);
     }
 }
@@ -241,7 +259,38 @@ struct Text {
 struct Note<'a> {
     category: &'static str,
     title: &'static str,
+    text: SectionText<'a>,
+}
+
+/// Text that may come from a section of the copy: serialised as the text; written from the copy's pre-escaped form
+/// of it when there is one (the byte-equality tests check that both give the same document).
+#[derive(Debug, Clone, Copy)]
+struct SectionText<'a> {
     text: &'a str,
+    json: Option<&'a str>,
+}
+
+impl<'a> SectionText<'a> {
+    fn of(copy: &'a Personalised, kind: SectionKind) -> Option<Self> {
+        copy.section_text(kind).map(|(text, json)| Self { text, json })
+    }
+
+    fn plain(text: &'a str) -> Self {
+        Self { text, json: None }
+    }
+
+    fn write(&self, w: &mut Pretty, key: &'static str) {
+        match self.json {
+            Some(escaped) => w.escaped_field(key, escaped),
+            None => w.field(key, self.text),
+        }
+    }
+}
+
+impl Serialize for SectionText<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.text)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -339,7 +388,7 @@ struct ProductStatus {
 #[derive(Debug, Clone, Serialize)]
 struct Remark<'a> {
     category: &'static str,
-    details: &'a str,
+    details: SectionText<'a>,
     product_ids: Vec<String>,
 }
 
@@ -430,8 +479,7 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
             .as_ref()
             .and_then(forewarn_core::Cvss::severity)
             .map(|s| Text { text: severity_text(s) }),
-        notes: copy
-            .section(SectionKind::Summary)
+        notes: SectionText::of(copy, SectionKind::Summary)
             .map(|text| Note { category: "summary", title: "Summary", text })
             .into_iter()
             .collect(),
@@ -452,18 +500,18 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
     };
 
     let mut notes = Vec::new();
-    if let Some(text) = copy.section(SectionKind::Details) {
+    if let Some(text) = SectionText::of(copy, SectionKind::Details) {
         notes.push(Note { category: "description", title: "Details", text });
     }
-    if let Some(text) = copy.section(SectionKind::Detection) {
+    if let Some(text) = SectionText::of(copy, SectionKind::Detection) {
         notes.push(Note { category: "other", title: "Detection guidance", text });
     }
-    if let Some(text) = copy.section(SectionKind::Poc) {
+    if let Some(text) = SectionText::of(copy, SectionKind::Poc) {
         notes.push(Note { category: "other", title: "Proof of concept", text });
     }
     if notes.is_empty() {
         // The profile wants notes on every vulnerability; repeat what the copy already says, and nothing more.
-        let text = copy.section(SectionKind::Summary).unwrap_or(&meta.title);
+        let text = SectionText::of(copy, SectionKind::Summary).unwrap_or(SectionText::plain(&meta.title));
         notes.push(Note { category: "summary", title: "Summary", text });
     }
     let scores = meta
@@ -491,15 +539,14 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
         cwe: meta.cwe.as_ref().and_then(|c| crate::cwe::name(c.as_str()).map(|name| Cwe { id: c.as_str(), name })),
         notes,
         product_status: ProductStatus { known_affected: product_ids.clone() },
-        remediations: copy
-            .section(SectionKind::Mitigation)
+        remediations: SectionText::of(copy, SectionKind::Mitigation)
             .map(|details| Remark { category: "mitigation", details, product_ids: product_ids.clone() })
             .into_iter()
             .collect(),
         threats: if meta.flags.contains(&forewarn_core::AdvisoryFlag::ExploitedInTheWild) {
             vec![Remark {
                 category: "exploit_status",
-                details: "Exploited in the wild",
+                details: SectionText::plain("Exploited in the wild"),
                 product_ids: product_ids.clone(),
             }]
         } else {
@@ -525,6 +572,21 @@ mod tests {
 
     use super::*;
     use crate::HistoryEntry;
+
+    /// Times are formatted as the strftime pattern `%Y-%m-%dT%H:%M:%S%.3fZ` formats them.
+    #[test]
+    fn times_are_formatted_as_the_strftime_pattern_does() {
+        let mut seconds: i64 = -62_135_596_800; // 0001-01-01
+        while seconds < 253_402_300_799 {
+            for nanos in [0, 1, 999_999, 1_000_000, 123_456_789, 999_999_999] {
+                let t = jiff::Timestamp::new(seconds, nanos).unwrap();
+                assert_eq!(time(t), t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), "{seconds} {nanos}");
+            }
+            seconds += 7_777_777 + seconds.rem_euclid(86_399);
+        }
+        let before = jiff::Timestamp::new(-62_135_596_801, 0).unwrap();
+        assert_eq!(time(before), before.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+    }
 
     /// Every part of a document — several CVEs, a CWE, products with and without versions, every section, history,
     /// threats, scores — comes out as serde_json's pretty form of the same value.
@@ -561,9 +623,15 @@ mod tests {
             ],
             generated_at: at("2026-11-25T00:00:00Z"),
             fingerprint: None,
+            sections_json: vec![],
         };
         let publisher = Publisher { name: "Contoso PSIRT".into(), namespace: "https://psirt.contoso.example".into() };
-        for copy in [copy.clone(), Personalised { sections: vec![], history: vec![], ..copy }] {
+        // The same copy with its sections' text given pre-escaped, as a fingerprinted copy has it.
+        let escaped = Personalised {
+            sections_json: copy.sections.iter().map(|(_, t)| crate::json::escape(t)).collect(),
+            ..copy.clone()
+        };
+        for copy in [copy.clone(), escaped, Personalised { sections: vec![], history: vec![], ..copy }] {
             let doc = document(&copy, &publisher);
             let mut want = serde_json::to_vec_pretty(&doc).unwrap();
             want.push(b'\n');

@@ -69,10 +69,14 @@ impl Pretty {
     }
 
     /// Starts an object entry; its value follows.
-    pub(crate) fn key(&mut self, key: &str) {
+    pub(crate) fn key(&mut self, key: &'static str) {
+        // Keys are the CSAF field names written in this crate, none of which needs escaping: copied as they are
+        // (escaping them was a tenth of the writer's work).
+        debug_assert!(!key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "key {key:?} needs escaping");
         self.entry();
-        self.string_value(key);
-        self.out.extend_from_slice(b": ");
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\": ");
     }
 
     /// Starts an array element; its value follows.
@@ -81,7 +85,7 @@ impl Pretty {
     }
 
     /// An object as the value of `key`; `fields` writes its entries.
-    pub(crate) fn object_at(&mut self, key: &str, fields: impl FnOnce(&mut Self)) {
+    pub(crate) fn object_at(&mut self, key: &'static str, fields: impl FnOnce(&mut Self)) {
         self.key(key);
         self.object();
         fields(self);
@@ -89,7 +93,7 @@ impl Pretty {
     }
 
     /// An array of objects as the value of `key`; `fields` writes each one's entries.
-    pub(crate) fn objects<T>(&mut self, key: &str, items: &[T], mut fields: impl FnMut(&mut Self, &T)) {
+    pub(crate) fn objects<T>(&mut self, key: &'static str, items: &[T], mut fields: impl FnMut(&mut Self, &T)) {
         self.key(key);
         self.array();
         for item in items {
@@ -102,13 +106,13 @@ impl Pretty {
     }
 
     /// A key with a string value.
-    pub(crate) fn field(&mut self, key: &str, value: &str) {
+    pub(crate) fn field(&mut self, key: &'static str, value: &str) {
         self.key(key);
         self.string_value(value);
     }
 
     /// An array of strings as the value of `key`.
-    pub(crate) fn strings(&mut self, key: &str, values: &[String]) {
+    pub(crate) fn strings(&mut self, key: &'static str, values: &[String]) {
         self.key(key);
         self.array();
         for v in values {
@@ -118,7 +122,7 @@ impl Pretty {
         self.end_array();
     }
 
-    pub(crate) fn number(&mut self, key: &str, value: f64) {
+    pub(crate) fn number(&mut self, key: &'static str, value: f64) {
         self.key(key);
         // Numbers are few: serde_json's own formatting keeps them identical.
         if serde_json::to_writer(&mut self.out, &value).is_err() {
@@ -126,63 +130,86 @@ impl Pretty {
         }
     }
 
-    /// A string, quoted and escaped as serde_json escapes it.
-    pub(crate) fn string_value(&mut self, s: &str) {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        // The high bit of each byte of `w` that is a control character, `"` or `\` (and possibly of bytes above the
-        // lowest such one, which are then looked at one by one).
-        let special = |w: u64| {
-            let control = w.wrapping_sub(ONES * 0x20) & !w;
-            let quote = w ^ (ONES * u64::from(b'"'));
-            let backslash = w ^ (ONES * u64::from(b'\\'));
-            (control | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH
-        };
-        let bytes = s.as_bytes();
-        self.out.reserve(bytes.len() + 2);
+    /// A key with a string value given already escaped (by [`escape`]): copied as it is, between quotes.
+    pub(crate) fn escaped_field(&mut self, key: &'static str, escaped: &str) {
+        self.key(key);
+        self.out.reserve(escaped.len() + 2);
         self.out.push(b'"');
-        let (mut start, mut i) = (0, 0);
-        while i < bytes.len() {
-            if let Some(word) = bytes.get(i..i + 8) {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(word);
-                let found = special(u64::from_le_bytes(w));
-                if found == 0 {
-                    i += 8;
-                    continue;
-                }
-                // The lowest flagged byte is exact: skip the clean ones before it.
-                i += (found.trailing_zeros() / 8) as usize;
-            }
-            let b = bytes[i];
-            let short: Option<&[u8]> = match b {
-                b'"' => Some(b"\\\""),
-                b'\\' => Some(b"\\\\"),
-                b'\n' => Some(b"\\n"),
-                b'\r' => Some(b"\\r"),
-                b'\t' => Some(b"\\t"),
-                0x08 => Some(b"\\b"),
-                0x0c => Some(b"\\f"),
-                _ => None,
-            };
-            if short.is_some() || b < 0x20 {
-                self.out.extend_from_slice(&bytes[start..i]);
-                match short {
-                    Some(e) => self.out.extend_from_slice(e),
-                    None => {
-                        const HEX: &[u8; 16] = b"0123456789abcdef";
-                        self.out.extend_from_slice(b"\\u00");
-                        self.out.push(HEX[usize::from(b >> 4)]);
-                        self.out.push(HEX[usize::from(b & 0xf)]);
-                    }
-                }
-                start = i + 1;
-            }
-            i += 1;
-        }
-        self.out.extend_from_slice(&bytes[start..]);
+        self.out.extend_from_slice(escaped.as_bytes());
         self.out.push(b'"');
     }
+
+    /// A string, quoted and escaped as serde_json escapes it.
+    pub(crate) fn string_value(&mut self, s: &str) {
+        self.out.reserve(s.len() + 2);
+        self.out.push(b'"');
+        escape_into(&mut self.out, s);
+        self.out.push(b'"');
+    }
+}
+
+/// `s` escaped as serde_json escapes the inside of a JSON string (without the quotes). Escaping works character by
+/// character, so the escape of a concatenation is the concatenation of the escapes: a text cut into pieces can be
+/// escaped piece by piece, once, and assembled many times.
+pub fn escape(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    escape_into(&mut out, s);
+    // Only ASCII escapes are inserted between whole characters of `s`.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `w` that is a control character, `"` or `\` (and possibly of bytes above the
+    // lowest such one, which are then looked at one by one).
+    let special = |w: u64| {
+        let control = w.wrapping_sub(ONES * 0x20) & !w;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        (control | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH
+    };
+    let bytes = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            let found = special(u64::from_le_bytes(w));
+            if found == 0 {
+                i += 8;
+                continue;
+            }
+            // The lowest flagged byte is exact: skip the clean ones before it.
+            i += (found.trailing_zeros() / 8) as usize;
+        }
+        let b = bytes[i];
+        let short: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0x08 => Some(b"\\b"),
+            0x0c => Some(b"\\f"),
+            _ => None,
+        };
+        if short.is_some() || b < 0x20 {
+            out.extend_from_slice(&bytes[start..i]);
+            match short {
+                Some(e) => out.extend_from_slice(e),
+                None => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
@@ -209,6 +236,20 @@ mod tests {
         #[test]
         fn any_string_escapes_as_serde_json_does(s in "\\PC*|[\\x00-\\x7f]{0,64}") {
             prop_assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap());
+        }
+
+        /// Escaping piece by piece and assembling gives the escape of the whole, wherever the text is cut.
+        #[test]
+        fn pieces_escape_to_the_escape_of_the_whole(pieces in prop::collection::vec("\\PC{0,12}|[\"\\\\\n\t\x01a-z]{0,12}", 0..8)) {
+            let whole: String = pieces.concat();
+            let assembled: String = pieces.iter().map(|p| super::escape(p)).collect();
+            prop_assert_eq!(format!("\"{assembled}\""), serde_json::to_string(&whole).unwrap());
+            let mut w = Pretty::with_capacity(0);
+            w.object();
+            w.escaped_field("k", &assembled);
+            w.end_object();
+            let want = serde_json::to_string_pretty(&serde_json::json!({"k": whole})).unwrap();
+            prop_assert_eq!(String::from_utf8(w.into_bytes()).unwrap(), want);
         }
     }
 

@@ -46,6 +46,10 @@ pub struct Personalised {
     pub generated_at: Timestamp,
     /// SHA-256 (hex) of the copy's codeword — every section's symbols — when it was fingerprinted.
     pub fingerprint: Option<String>,
+    /// The text of `sections`, in the same order, escaped for a JSON string (without quotes), when the copy was
+    /// fingerprinted: assembled from pieces escaped once per revision ([`MarkedSection`]), so that the CSAF writer
+    /// copies them instead of escaping every copy again. Empty for an unmarked copy.
+    pub sections_json: Vec<String>,
 }
 
 impl Personalised {
@@ -56,6 +60,27 @@ impl Personalised {
 
     pub fn section(&self, kind: SectionKind) -> Option<&str> {
         self.sections.iter().find(|(k, _)| *k == kind).map(|(_, b)| b.as_str())
+    }
+
+    /// A section's text and, when the copy has it, the same text escaped for JSON.
+    pub(crate) fn section_text(&self, kind: SectionKind) -> Option<(&str, Option<&str>)> {
+        let i = self.sections.iter().position(|(k, _)| *k == kind)?;
+        Some((self.sections[i].1.as_str(), self.sections_json.get(i).map(String::as_str)))
+    }
+}
+
+/// A section prepared once per revision for marked copies: its preparation for fingerprinting, and the same
+/// preparation with every piece escaped for JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkedSection {
+    pub marked: forewarn_mark::Marked,
+    json: forewarn_mark::prepare::Prepared,
+}
+
+impl MarkedSection {
+    pub fn new(marked: forewarn_mark::Marked) -> Self {
+        let json = marked.prepared.map_text(json::escape);
+        Self { marked, json }
     }
 }
 
@@ -76,7 +101,7 @@ pub struct Content<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Marking<'a> {
     pub key: &'a forewarn_mark::code::Key,
-    pub sections: &'a [(SectionKind, std::sync::Arc<forewarn_mark::Marked>)],
+    pub sections: &'a [(SectionKind, std::sync::Arc<MarkedSection>)],
 }
 
 /// A section's place in a revision's codewords.
@@ -101,6 +126,7 @@ pub fn render_for(
     let advisory_id = advisory.id.to_string();
     let partner_id = partner.id.to_string();
     let mut codeword = sha2::Sha256::new();
+    let mut sections_json = Vec::new();
     let sections: Vec<(SectionKind, String)> = view
         .visible
         .iter()
@@ -109,15 +135,20 @@ pub fn render_for(
             let marked = content.marking.and_then(|m| {
                 let (_, prepared) = m.sections.iter().find(|(kind, _)| kind == k)?;
                 let section = code_section(&advisory_id, content.number, *k);
-                let symbols = prepared.symbols(m.key, &section, &partner_id);
+                let symbols = prepared.marked.symbols(m.key, &section, &partner_id);
                 codeword.update([section.section]);
                 codeword.update((symbols.len() as u32).to_be_bytes());
                 codeword.update(&symbols);
-                Some(prepared.prepared.assemble(&symbols))
+                sections_json.push(prepared.json.assemble(&symbols));
+                Some(prepared.marked.prepared.assemble(&symbols))
             });
             Some((*k, marked.unwrap_or_else(|| forewarn_mark::base_text(body))))
         })
         .collect();
+    // Escaped text only when every section has it (a marking that lacks a shown section leaves that one unmarked).
+    if sections_json.len() != sections.len() {
+        sections_json.clear();
+    }
     let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));
     let attachments = if view.shows(SectionKind::Poc) { content.attachments.clone() } else { std::sync::Arc::from([]) };
 
@@ -159,6 +190,7 @@ pub fn render_for(
         revision: content.number,
         partner_id,
         fingerprint,
+        sections_json,
         meta: content.meta.clone(),
         sections,
         upcoming: view.upcoming.clone(),

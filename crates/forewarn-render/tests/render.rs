@@ -28,6 +28,8 @@ proptest! {
         present in prop::sample::subsequence(SectionKind::ALL.to_vec(), 1..=5),
         hours_before_t in -72i64..200,
         fingerprinted in any::<bool>(),
+        // Characters JSON escapes, beside plain and non-ASCII ones, in every section's text.
+        awkward in "[\"\\\\\n\t\r\x01\x1f a-zé✓—]{0,24}",
     ) {
         let policy = Policy::parse(forewarn_policy::DEFAULT_POLICY).unwrap();
         let t: Timestamp = "2026-12-08T18:00:00Z".parse().unwrap();
@@ -72,15 +74,16 @@ proptest! {
         for k in &present {
             // With fingerprint alternatives and dictionary forms, so marked copies differ from the author's text.
             sections
-                .set(*k, &format!("Text of the {k} {{{{section|part}}}}, for example. {} The behavior cannot change.", marker(*k)))
+                .set(*k, &format!("Text of the {k} {{{{section|part}}}}, for example. {} The behavior cannot change. {awkward}", marker(*k)))
                 .unwrap();
         }
         let key = forewarn_mark::code::Key::from_bytes([5; 32]);
-        let marked: Vec<(SectionKind, std::sync::Arc<forewarn_mark::Marked>)> = present
+        let marked: Vec<(SectionKind, std::sync::Arc<forewarn_render::MarkedSection>)> = present
             .iter()
             .map(|k| {
                 let section = forewarn_render::code_section("ADV-2026-0001", 1, *k);
-                (*k, std::sync::Arc::new(forewarn_mark::Marked::new(&key, &section, sections.get(*k).unwrap()).unwrap()))
+                let m = forewarn_mark::Marked::new(&key, &section, sections.get(*k).unwrap()).unwrap();
+                (*k, std::sync::Arc::new(forewarn_render::MarkedSection::new(m)))
             })
             .collect();
         let marking = fingerprinted.then_some(forewarn_render::Marking { key: &key, sections: &marked });

@@ -112,8 +112,8 @@ pub struct ContentCache {
 struct RevisionContent {
     /// `None`: the revision has no such section.
     sections: [tokio::sync::OnceCell<Option<Arc<str>>>; SectionKind::ALL.len()],
-    /// Sections prepared for fingerprinting.
-    marked: [tokio::sync::OnceCell<Arc<forewarn_mark::Marked>>; SectionKind::ALL.len()],
+    /// Sections prepared for fingerprinting (and their pieces escaped for JSON).
+    marked: [tokio::sync::OnceCell<Arc<forewarn_render::MarkedSection>>; SectionKind::ALL.len()],
     attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
 }
 
@@ -196,7 +196,7 @@ impl RevisionContent {
         number: u32,
         kind: SectionKind,
         body: Arc<str>,
-    ) -> Result<Arc<forewarn_mark::Marked>, ApiError> {
+    ) -> Result<Arc<forewarn_render::MarkedSection>, ApiError> {
         self.marked[section_index(kind)]
             .get_or_try_init(|| async {
                 let (key, id2) = (key.clone(), id.clone());
@@ -206,7 +206,7 @@ impl RevisionContent {
                 })
                 .await
                 .map_err(|_| ApiError::Internal)?;
-                prepared.map(Arc::new).map_err(|e| {
+                prepared.map(|m| Arc::new(forewarn_render::MarkedSection::new(m))).map_err(|e| {
                     tracing::error!(advisory = %id, revision = number, section = %kind, error = %e, "a stored section's markers do not parse");
                     ApiError::Internal
                 })

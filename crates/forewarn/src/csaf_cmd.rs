@@ -62,7 +62,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
     let advisories = published(&store, &cache, &current).await.map_err(internal)?;
     // The same fingerprinted copies the server would serve.
     let key = crate::commands::fingerprint_key(&store).await?;
-    let mut marked: std::collections::HashMap<(String, SectionKind), std::sync::Arc<forewarn_mark::Marked>> =
+    let mut marked: std::collections::HashMap<(String, SectionKind), std::sync::Arc<forewarn_render::MarkedSection>> =
         std::collections::HashMap::new();
     let mut written = 0usize;
     for p in &all {
@@ -89,7 +89,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                         let section = forewarn_render::code_section(a.advisory.id.as_str(), a.outline.number, kind);
                         let m = forewarn_mark::Marked::new(&key, &section, body)
                             .map_err(|e| CliError::Internal(format!("{} {kind}: {e}", a.advisory.id)))?;
-                        v.insert(std::sync::Arc::new(m)).clone()
+                        v.insert(std::sync::Arc::new(forewarn_render::MarkedSection::new(m))).clone()
                     }
                 };
                 marking.push((kind, m));
