@@ -118,6 +118,11 @@ impl std::ops::DerefMut for WriteTx {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions ([`Store::begin`]) run. On SQLite, a pool of one connection of its own: a
+    /// connection's page cache is thrown away whenever another connection has written since its last transaction, so
+    /// writers taking turns over the shared pool's connections read the pages they change (the log's indexes) back
+    /// from the WAL every time; one writer connection keeps them cached. On PostgreSQL, the shared pool.
+    writer: AnyPool,
     backend: Backend,
     key: Option<Arc<MasterKey>>,
     /// SQLite has one writer at a time. Writers of this process take turns here, in order, instead of in SQLite's
@@ -172,28 +177,43 @@ impl Store {
         let backend = Backend::of_url(url)?;
         let options: AnyConnectOptions =
             url.parse().map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 10,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
+        // SQLite: `cache_kib`, the page cache per connection (it grows as used, up to this); `checkpoint`, the WAL
+        // size in pages at which a committing connection copies it into the database.
+        let open = |max: u32, cache_kib: u32, checkpoint: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                     PRAGMA cache_size = -{cache_kib}; PRAGMA wal_autocheckpoint = {checkpoint};"
+                                )
+                                .as_str(),
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await
-            .map_err(StoreError::connect)?;
-        Ok(Self { pool, backend, key: None, write_turn: Arc::default() })
+                .connect_with(options.clone())
+        };
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let pool = open(8, 2_000, 1_000).await.map_err(StoreError::connect)?;
+                // The writer checkpoints at 8,000 pages (32 MB) instead of SQLite's 1,000: the log's index pages
+                // change in every commit, and a checkpoint copies each page once however often it changed.
+                (pool, open(1, 64 * 1024, 8_000).await.map_err(StoreError::connect)?)
+            }
+            Backend::Postgres => {
+                let pool = open(10, 0, 0).await.map_err(StoreError::connect)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { pool, writer, backend, key: None, write_turn: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -258,13 +278,14 @@ impl Store {
                 let turn = tokio::time::timeout(Duration::from_secs(10), self.write_turn.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Busy(10))?;
-                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+                WriteTx { tx: self.writer.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
             }
             Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
         })
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
