@@ -17,7 +17,7 @@ use forewarn_core::{SectionKind, Severity};
 use serde::Serialize;
 
 use crate::json::Pretty;
-use crate::Personalised;
+use crate::{Personalised, SectionCopy};
 
 /// Who publishes the documents.
 #[derive(Debug, Clone)]
@@ -263,33 +263,40 @@ struct Note<'a> {
 }
 
 /// Text that may come from a section of the copy: serialised as the text; written from the copy's pre-escaped form
-/// of it when there is one (the byte-equality tests check that both give the same document).
+/// of it when it has one (the byte-equality tests check that both give the same document), so that a fingerprinted
+/// section's plain text is never assembled for a CSAF document.
 #[derive(Debug, Clone, Copy)]
-struct SectionText<'a> {
-    text: &'a str,
-    json: Option<&'a str>,
+enum SectionText<'a> {
+    Copy(&'a SectionCopy),
+    Plain(&'a str),
 }
 
 impl<'a> SectionText<'a> {
     fn of(copy: &'a Personalised, kind: SectionKind) -> Option<Self> {
-        copy.section_text(kind).map(|(text, json)| Self { text, json })
+        copy.section(kind).map(Self::Copy)
     }
 
     fn plain(text: &'a str) -> Self {
-        Self { text, json: None }
+        Self::Plain(text)
     }
 
     fn write(&self, w: &mut Pretty, key: &'static str) {
-        match self.json {
-            Some(escaped) => w.escaped_field(key, escaped),
-            None => w.field(key, self.text),
+        match self {
+            Self::Copy(s) => match s.json() {
+                Some(escaped) => w.escaped_field(key, escaped),
+                None => w.field(key, s.text()),
+            },
+            Self::Plain(text) => w.field(key, text),
         }
     }
 }
 
 impl Serialize for SectionText<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.text)
+        match self {
+            Self::Copy(s) => serializer.serialize_str(s.text()),
+            Self::Plain(text) => serializer.serialize_str(text),
+        }
     }
 }
 
@@ -609,7 +616,7 @@ mod tests {
                 cves: vec![CveId::parse("CVE-2026-1234").unwrap(), CveId::parse("CVE-2026-5678").unwrap()],
                 flags: vec![AdvisoryFlag::ExploitedInTheWild],
             },
-            sections: SectionKind::ALL.iter().map(|k| (*k, format!("{k}: {text}"))).collect(),
+            sections: SectionKind::ALL.iter().map(|k| (*k, SectionCopy::plain(format!("{k}: {text}")))).collect(),
             upcoming: vec![],
             attachments: std::sync::Arc::from([]),
             release_at: at("2026-12-08T18:00:00Z"),
@@ -623,14 +630,22 @@ mod tests {
             ],
             generated_at: at("2026-11-25T00:00:00Z"),
             fingerprint: None,
-            sections_json: vec![],
         };
         let publisher = Publisher { name: "Contoso PSIRT".into(), namespace: "https://psirt.contoso.example".into() };
-        // The same copy with its sections' text given pre-escaped, as a fingerprinted copy has it.
-        let escaped = Personalised {
-            sections_json: copy.sections.iter().map(|(_, t)| crate::json::escape(t)).collect(),
-            ..copy.clone()
+        // The same copy fingerprinted: its sections written from their pre-escaped pieces (with variation points from
+        // the dictionary, so that some pieces are alternatives).
+        let key = forewarn_mark::code::Key::from_bytes([3; 32]);
+        let marked = |k: SectionKind, t: &str| {
+            let section = crate::code_section("ADV-2026-0042", 2, k);
+            let m =
+                forewarn_mark::Marked::new(&key, &section, &format!("{t} For example, the behavior cannot change."))
+                    .unwrap();
+            let symbols = m.symbols(&key, &section, "kestrel");
+            SectionCopy::marked(std::sync::Arc::new(crate::MarkedSection::new(m)), symbols)
         };
+        let escaped =
+            Personalised { sections: copy.sections.iter().map(|(k, t)| (*k, marked(*k, t))).collect(), ..copy.clone() };
+        assert!(escaped.sections.iter().all(|(_, s)| s.json().is_some()));
         for copy in [copy.clone(), escaped, Personalised { sections: vec![], history: vec![], ..copy }] {
             let doc = document(&copy, &publisher);
             let mut want = serde_json::to_vec_pretty(&doc).unwrap();

@@ -33,7 +33,7 @@ pub struct Personalised {
     pub partner_id: String,
     pub meta: RevisionMeta,
     /// Only the visible sections, in section order.
-    pub sections: Vec<(SectionKind, String)>,
+    pub sections: Vec<(SectionKind, SectionCopy)>,
     /// The sections still to come, with when.
     pub upcoming: Vec<(SectionKind, Timestamp)>,
     /// Attachments of the PoC section, when the PoC is visible (shared with the revision: not copied per copy).
@@ -46,10 +46,66 @@ pub struct Personalised {
     pub generated_at: Timestamp,
     /// SHA-256 (hex) of the copy's codeword — every section's symbols — when it was fingerprinted.
     pub fingerprint: Option<String>,
-    /// The text of `sections`, in the same order, escaped for a JSON string (without quotes), when the copy was
-    /// fingerprinted: assembled from pieces escaped once per revision ([`MarkedSection`]), so that the CSAF writer
-    /// copies them instead of escaping every copy again. Empty for an unmarked copy.
-    pub sections_json: Vec<String>,
+}
+
+/// A section of a copy. A fingerprinted one is assembled from the revision's prepared pieces and the partner's
+/// symbols when first read, as text or as JSON-escaped text (each channel reads one of them: a CSAF document only
+/// the escaped form, the JSON API only the text), so that no copy assembles a form nobody reads.
+#[derive(Clone)]
+pub struct SectionCopy {
+    text: std::sync::OnceLock<String>,
+    json: std::sync::OnceLock<String>,
+    marked: Option<(std::sync::Arc<MarkedSection>, Vec<u8>)>,
+}
+
+impl SectionCopy {
+    /// A section that is not fingerprinted.
+    pub fn plain(text: String) -> Self {
+        Self { text: text.into(), json: std::sync::OnceLock::new(), marked: None }
+    }
+
+    /// The copy of a prepared section carrying `symbols`.
+    pub fn marked(section: std::sync::Arc<MarkedSection>, symbols: Vec<u8>) -> Self {
+        Self { text: std::sync::OnceLock::new(), json: std::sync::OnceLock::new(), marked: Some((section, symbols)) }
+    }
+
+    /// The section's text (Markdown).
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| match &self.marked {
+            Some((section, symbols)) => section.marked.prepared.assemble(symbols),
+            // Set when made: `plain` is the only other constructor.
+            None => String::new(),
+        })
+    }
+
+    /// The text escaped for a JSON string (without quotes), assembled from pieces escaped once per revision; `None`
+    /// for a section that is not fingerprinted (escape [`SectionCopy::text`] instead).
+    pub fn json(&self) -> Option<&str> {
+        let (section, symbols) = self.marked.as_ref()?;
+        Some(self.json.get_or_init(|| section.json.assemble(symbols)))
+    }
+}
+
+impl std::ops::Deref for SectionCopy {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.text()
+    }
+}
+
+impl PartialEq for SectionCopy {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for SectionCopy {}
+
+impl std::fmt::Debug for SectionCopy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SectionCopy").field(&self.text()).finish()
+    }
 }
 
 impl Personalised {
@@ -58,14 +114,8 @@ impl Personalised {
         self.history.last().map_or(self.generated_at, |h| h.at)
     }
 
-    pub fn section(&self, kind: SectionKind) -> Option<&str> {
-        self.sections.iter().find(|(k, _)| *k == kind).map(|(_, b)| b.as_str())
-    }
-
-    /// A section's text and, when the copy has it, the same text escaped for JSON.
-    pub(crate) fn section_text(&self, kind: SectionKind) -> Option<(&str, Option<&str>)> {
-        let i = self.sections.iter().position(|(k, _)| *k == kind)?;
-        Some((self.sections[i].1.as_str(), self.sections_json.get(i).map(String::as_str)))
+    pub fn section(&self, kind: SectionKind) -> Option<&SectionCopy> {
+        self.sections.iter().find(|(k, _)| *k == kind).map(|(_, b)| b)
     }
 }
 
@@ -126,8 +176,7 @@ pub fn render_for(
     let advisory_id = advisory.id.to_string();
     let partner_id = partner.id.to_string();
     let mut codeword = sha2::Sha256::new();
-    let mut sections_json = Vec::new();
-    let sections: Vec<(SectionKind, String)> = view
+    let sections: Vec<(SectionKind, SectionCopy)> = view
         .visible
         .iter()
         .filter_map(|k| {
@@ -139,16 +188,11 @@ pub fn render_for(
                 codeword.update([section.section]);
                 codeword.update((symbols.len() as u32).to_be_bytes());
                 codeword.update(&symbols);
-                sections_json.push(prepared.json.assemble(&symbols));
-                Some(prepared.marked.prepared.assemble(&symbols))
+                Some(SectionCopy::marked(prepared.clone(), symbols))
             });
-            Some((*k, marked.unwrap_or_else(|| forewarn_mark::base_text(body))))
+            Some((*k, marked.unwrap_or_else(|| SectionCopy::plain(forewarn_mark::base_text(body)))))
         })
         .collect();
-    // Escaped text only when every section has it (a marking that lacks a shown section leaves that one unmarked).
-    if sections_json.len() != sections.len() {
-        sections_json.clear();
-    }
     let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));
     let attachments = if view.shows(SectionKind::Poc) { content.attachments.clone() } else { std::sync::Arc::from([]) };
 
@@ -190,7 +234,6 @@ pub fn render_for(
         revision: content.number,
         partner_id,
         fingerprint,
-        sections_json,
         meta: content.meta.clone(),
         sections,
         upcoming: view.upcoming.clone(),

@@ -100,7 +100,7 @@ proptest! {
                 prop_assert_eq!(copy.attachments.is_empty(), !v.shows(SectionKind::Poc));
                 // No marker syntax reaches a copy; a fingerprinted copy says a codeword, an unmarked one does not.
                 for (_, text) in &copy.sections {
-                    prop_assert!(!text.contains("{{") && !text.contains("}}"), "{}", text);
+                    prop_assert!(!text.contains("{{") && !text.contains("}}"), "{}", text.text());
                     prop_assert!(text.contains("section") || text.contains("part"));
                 }
                 prop_assert_eq!(copy.fingerprint.is_some(), fingerprinted);

@@ -163,7 +163,7 @@ impl From<&Personalised> for AdvisoryCopy {
                 .map(|p| ProductRef { name: p.name.clone(), versions: p.versions.clone() })
                 .collect(),
             flags: m.flags.iter().map(|f| f.as_str().to_owned()).collect(),
-            sections: c.sections.iter().map(|(k, b)| (k.as_str().to_owned(), b.clone())).collect(),
+            sections: c.sections.iter().map(|(k, b)| (k.as_str().to_owned(), b.text().to_owned())).collect(),
             upcoming: c
                 .upcoming
                 .iter()

@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use forewarn_core::SectionKind;
 use forewarn_store::deliveries::Channel;
 use forewarn_store::portal::{self, PortalSession};
 use jiff::{SignedDuration, Timestamp};
@@ -277,11 +276,7 @@ async fn advisory(State(s): State<AppState>, Visitor { session, client }: Visito
                 chrome: chrome(session2, &partner.name),
                 id: c.advisory_id.clone(),
                 title: c.meta.title.clone(),
-                sections: c
-                    .sections
-                    .iter()
-                    .map(|(k, b): &(SectionKind, String)| (k.as_str(), crate::markdown::to_html(b)))
-                    .collect(),
+                sections: c.sections.iter().map(|(k, b)| (k.as_str(), crate::markdown::to_html(b))).collect(),
                 upcoming: c.upcoming.iter().map(|(k, t)| (k.as_str(), local(*t, &tz))).collect(),
                 released: c.released,
                 timezone: crate::timeline::zone_name(&current.policy.timezone_name),
