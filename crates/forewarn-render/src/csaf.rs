@@ -276,10 +276,6 @@ impl<'a> SectionText<'a> {
         copy.section(kind).map(Self::Copy)
     }
 
-    fn plain(text: &'a str) -> Self {
-        Self::Plain(text)
-    }
-
     fn write(&self, w: &mut Pretty, key: &'static str) {
         match self {
             Self::Copy(s) => match s.json() {
@@ -518,7 +514,7 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
     }
     if notes.is_empty() {
         // The profile wants notes on every vulnerability; repeat what the copy already says, and nothing more.
-        let text = SectionText::of(copy, SectionKind::Summary).unwrap_or(SectionText::plain(&meta.title));
+        let text = SectionText::of(copy, SectionKind::Summary).unwrap_or(SectionText::Plain(&meta.title));
         notes.push(Note { category: "summary", title: "Summary", text });
     }
     let scores = meta
@@ -553,7 +549,7 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
         threats: if meta.flags.contains(&forewarn_core::AdvisoryFlag::ExploitedInTheWild) {
             vec![Remark {
                 category: "exploit_status",
-                details: SectionText::plain("Exploited in the wild"),
+                details: SectionText::Plain("Exploited in the wild"),
                 product_ids: product_ids.clone(),
             }]
         } else {
@@ -638,10 +634,10 @@ mod tests {
         let marked = |k: SectionKind, t: &str| {
             let section = crate::code_section("ADV-2026-0042", 2, k);
             let m =
-                forewarn_mark::Marked::new(&key, &section, &format!("{t} For example, the behavior cannot change."))
+                crate::MarkedSection::prepare(&key, &section, &format!("{t} For example, the behavior cannot change."))
                     .unwrap();
-            let symbols = m.symbols(&key, &section, "kestrel");
-            SectionCopy::marked(std::sync::Arc::new(crate::MarkedSection::new(m)), symbols)
+            let symbols = m.marked.symbols(&key, &section, "kestrel");
+            SectionCopy::marked(std::sync::Arc::new(m), symbols)
         };
         let escaped =
             Personalised { sections: copy.sections.iter().map(|(k, t)| (*k, marked(*k, t))).collect(), ..copy.clone() };

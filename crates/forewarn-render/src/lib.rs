@@ -52,37 +52,47 @@ pub struct Personalised {
 /// symbols when first read, as text or as JSON-escaped text (each channel reads one of them: a CSAF document only
 /// the escaped form, the JSON API only the text), so that no copy assembles a form nobody reads.
 #[derive(Clone)]
-pub struct SectionCopy {
-    text: std::sync::OnceLock<String>,
-    json: std::sync::OnceLock<String>,
-    marked: Option<(std::sync::Arc<MarkedSection>, Vec<u8>)>,
+pub struct SectionCopy(Form);
+
+#[derive(Clone)]
+enum Form {
+    Plain(String),
+    Marked {
+        section: std::sync::Arc<MarkedSection>,
+        symbols: Vec<u8>,
+        text: std::sync::OnceLock<String>,
+        json: std::sync::OnceLock<String>,
+    },
 }
 
 impl SectionCopy {
     /// A section that is not fingerprinted.
     pub fn plain(text: String) -> Self {
-        Self { text: text.into(), json: std::sync::OnceLock::new(), marked: None }
+        Self(Form::Plain(text))
     }
 
     /// The copy of a prepared section carrying `symbols`.
     pub fn marked(section: std::sync::Arc<MarkedSection>, symbols: Vec<u8>) -> Self {
-        Self { text: std::sync::OnceLock::new(), json: std::sync::OnceLock::new(), marked: Some((section, symbols)) }
+        Self(Form::Marked { section, symbols, text: std::sync::OnceLock::new(), json: std::sync::OnceLock::new() })
     }
 
     /// The section's text (Markdown).
     pub fn text(&self) -> &str {
-        self.text.get_or_init(|| match &self.marked {
-            Some((section, symbols)) => section.marked.prepared.assemble(symbols),
-            // Set when made: `plain` is the only other constructor.
-            None => String::new(),
-        })
+        match &self.0 {
+            Form::Plain(text) => text,
+            Form::Marked { section, symbols, text, .. } => {
+                text.get_or_init(|| section.marked.prepared.assemble(symbols))
+            }
+        }
     }
 
     /// The text escaped for a JSON string (without quotes), assembled from pieces escaped once per revision; `None`
     /// for a section that is not fingerprinted (escape [`SectionCopy::text`] instead).
     pub fn json(&self) -> Option<&str> {
-        let (section, symbols) = self.marked.as_ref()?;
-        Some(self.json.get_or_init(|| section.json.assemble(symbols)))
+        match &self.0 {
+            Form::Plain(_) => None,
+            Form::Marked { section, symbols, json, .. } => Some(json.get_or_init(|| section.json.assemble(symbols))),
+        }
     }
 }
 
@@ -128,9 +138,16 @@ pub struct MarkedSection {
 }
 
 impl MarkedSection {
-    pub fn new(marked: forewarn_mark::Marked) -> Self {
+    /// Prepares `text` (its markers must parse) as section `section` of a revision: [`forewarn_mark::Marked::new`],
+    /// then the same pieces escaped.
+    pub fn prepare(
+        key: &forewarn_mark::code::Key,
+        section: &forewarn_mark::code::Section<'_>,
+        text: &str,
+    ) -> Result<Self, forewarn_mark::syntax::SyntaxError> {
+        let marked = forewarn_mark::Marked::new(key, section, text)?;
         let json = marked.prepared.map_text(json::escape);
-        Self { marked, json }
+        Ok(Self { marked, json })
     }
 }
 

@@ -82,8 +82,8 @@ proptest! {
             .iter()
             .map(|k| {
                 let section = forewarn_render::code_section("ADV-2026-0001", 1, *k);
-                let m = forewarn_mark::Marked::new(&key, &section, sections.get(*k).unwrap()).unwrap();
-                (*k, std::sync::Arc::new(forewarn_render::MarkedSection::new(m)))
+                let m = forewarn_render::MarkedSection::prepare(&key, &section, sections.get(*k).unwrap()).unwrap();
+                (*k, std::sync::Arc::new(m))
             })
             .collect();
         let marking = fingerprinted.then_some(forewarn_render::Marking { key: &key, sections: &marked });

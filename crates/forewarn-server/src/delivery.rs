@@ -202,11 +202,11 @@ impl RevisionContent {
                 let (key, id2) = (key.clone(), id.clone());
                 let prepared = tokio::task::spawn_blocking(move || {
                     let section = forewarn_render::code_section(id2.as_str(), number, kind);
-                    forewarn_mark::Marked::new(&key, &section, &body)
+                    forewarn_render::MarkedSection::prepare(&key, &section, &body)
                 })
                 .await
                 .map_err(|_| ApiError::Internal)?;
-                prepared.map(|m| Arc::new(forewarn_render::MarkedSection::new(m))).map_err(|e| {
+                prepared.map(Arc::new).map_err(|e| {
                     tracing::error!(advisory = %id, revision = number, section = %kind, error = %e, "a stored section's markers do not parse");
                     ApiError::Internal
                 })

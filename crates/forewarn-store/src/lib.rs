@@ -280,7 +280,7 @@ impl Store {
                     .map_err(|_| StoreError::Busy(10))?;
                 WriteTx { tx: self.writer.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
             }
-            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
+            Backend::Postgres => WriteTx { tx: self.writer.begin().await?, _turn: None },
         })
     }
 

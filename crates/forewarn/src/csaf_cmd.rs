@@ -87,9 +87,9 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                     std::collections::hash_map::Entry::Occupied(o) => o.get().clone(),
                     std::collections::hash_map::Entry::Vacant(v) => {
                         let section = forewarn_render::code_section(a.advisory.id.as_str(), a.outline.number, kind);
-                        let m = forewarn_mark::Marked::new(&key, &section, body)
+                        let m = forewarn_render::MarkedSection::prepare(&key, &section, body)
                             .map_err(|e| CliError::Internal(format!("{} {kind}: {e}", a.advisory.id)))?;
-                        v.insert(std::sync::Arc::new(forewarn_render::MarkedSection::new(m))).clone()
+                        v.insert(std::sync::Arc::new(m)).clone()
                     }
                 };
                 marking.push((kind, m));
