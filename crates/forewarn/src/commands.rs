@@ -93,7 +93,7 @@ pub async fn initialise(g: &Globals, admin: &str) -> CliResult<Initialised> {
     tx.commit().await?;
     signing_key(&store, "forewarn demo PSIRT").await?;
     // The config file is written last: its presence is what marks the directory as initialised.
-    let config = context::default_config_text(&url);
+    let config = context::default_config_text(g.database_url.as_deref());
     let tmp = g.data_dir.join("forewarn.toml.tmp");
     std::fs::write(&tmp, config).map_err(|e| CliError::Internal(format!("cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, g.config_path()).map_err(|e| CliError::Internal(format!("cannot write the config: {e}")))?;

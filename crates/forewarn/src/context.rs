@@ -65,10 +65,17 @@ pub struct Globals {
     pub actor: String,
 }
 
-pub fn default_config_text(database_url: &str) -> String {
+/// The config file `init` writes. Without a database URL of its own the directory uses `forewarn.db` beside the
+/// file, wherever the directory is: a copy or a move of it (a backup restored elsewhere, a staging copy) opens its
+/// own database, never the one it was copied from. Only a URL the operator gave is written down.
+pub fn default_config_text(database_url: Option<&str>) -> String {
+    let database = match database_url {
+        Some(url) => format!("database_url = {url:?}\n"),
+        None => "# database_url = \"postgres://...\"   (unset: forewarn.db in this directory)\n".to_owned(),
+    };
     format!(
         "# forewarn configuration. Every key can be overridden by FOREWARN_<KEY> in the environment.\n\
-         database_url = {database_url:?}\n\
+         {database}\
          listen = \"127.0.0.1:8080\"\n\
          # log_format = \"json\"\n\
          # log = \"info\"\n"

@@ -206,3 +206,31 @@ fn a_command_on_a_directory_that_was_never_initialised_says_what_to_do() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `forewarn init"));
     assert!(!p.data_dir().exists(), "nothing may be created by a refused command");
 }
+
+/// A data directory names no database path of its own (unless one was given): a copy of it — a backup restored
+/// elsewhere, a staging copy — opens the database inside the copy, and a change there leaves the original alone.
+#[test]
+fn a_copied_data_directory_uses_its_own_database() {
+    let p = Program::new();
+    p.ok(&["init"]);
+    let config = std::fs::read_to_string(p.data_dir().join("forewarn.toml")).unwrap();
+    assert!(!config.lines().any(|l| l.trim_start().starts_with("database_url")), "{config}");
+    let copy = p.dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(p.data_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let in_copy = |args: &[&str]| {
+        let mut c = std::process::Command::new(crate::common::BIN);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("FOREWARN_")) {
+            c.env_remove(k);
+        }
+        let out = c.arg("--data-dir").arg(&copy).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    in_copy(&["partner", "add", "--name", "Kestrel EDR", "--country", "US", "--tier", "validate"]);
+    assert!(in_copy(&["partner", "list"]).contains("Kestrel EDR"));
+    assert!(!p.ok(&["partner", "list"]).contains("Kestrel EDR"), "the original directory's database is untouched");
+}
