@@ -43,6 +43,59 @@ pub enum Segment {
     Slot(Slot),
 }
 
+/// A preparation laid out for assembling copies quickly: every piece of text in one buffer, in order, and the
+/// copy a sequence of ranges of it — instead of a walk over separately allocated strings. A copy is assembled for
+/// every delivery; [`Prepared`] stays the form for reading leaks back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    text: String,
+    steps: Vec<Step>,
+    /// Every slot's alternatives, as ranges of `text`, slot after slot.
+    spans: Vec<std::ops::Range<usize>>,
+    /// The longest a copy can be.
+    max_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Fixed(std::ops::Range<usize>),
+    /// The alternatives `spans[alternatives]`, chosen by the symbol at `position`.
+    Slot {
+        position: usize,
+        alternatives: std::ops::Range<usize>,
+    },
+}
+
+impl Layout {
+    /// The pieces of the copy carrying `symbols` (one per position; missing ones are 0), in order: the same text as
+    /// [`Prepared::assemble`] gives, passed through the layout's transformation.
+    pub fn pieces<'a>(&'a self, symbols: &'a [u8]) -> impl Iterator<Item = &'a str> + 'a {
+        self.steps.iter().map(move |step| {
+            let range = match step {
+                Step::Fixed(r) => r.clone(),
+                Step::Slot { position, alternatives } => {
+                    let pick = usize::from(symbols.get(*position).copied().unwrap_or(0))
+                        .min(alternatives.len().saturating_sub(1));
+                    self.spans.get(alternatives.start + pick).cloned().unwrap_or_default()
+                }
+            };
+            self.text.get(range).unwrap_or_default()
+        })
+    }
+
+    /// The longest a copy can be: enough room for any choice of symbols.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// The copy carrying `symbols`, as one string.
+    pub fn assemble(&self, symbols: &[u8]) -> String {
+        let mut out = String::with_capacity(self.max_len());
+        self.pieces(symbols).for_each(|p| out.push_str(p));
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Prepared {
     pub segments: Vec<Segment>,
@@ -95,22 +148,41 @@ impl Prepared {
         out
     }
 
-    /// The same preparation with every piece of text (fixed text and each alternative) passed through `f`: for a
-    /// form of the text that is a piece-by-piece transformation of it (JSON escaping), assembled per copy without
-    /// transforming the whole copy again. Positions and symbols are unchanged.
-    pub fn map_text(&self, f: impl Fn(&str) -> String) -> Prepared {
-        let segments = self
-            .segments
-            .iter()
-            .map(|seg| match seg {
-                Segment::Fixed(t) => Segment::Fixed(f(t)),
-                Segment::Slot(slot) => Segment::Slot(Slot {
-                    alternatives: slot.alternatives.iter().map(|a| f(a)).collect(),
-                    ..slot.clone()
-                }),
-            })
-            .collect();
-        Prepared { segments, positions: self.positions }
+    /// The preparation laid out for assembling copies ([`Layout`]), with every piece of text (fixed text and each
+    /// alternative) passed through `f` first: for a form of the text that is a piece-by-piece transformation of it
+    /// (JSON escaping), so that a copy in that form is assembled without transforming the whole copy again. For the
+    /// text itself, pass `str::to_owned`.
+    pub fn layout(&self, f: impl Fn(&str) -> String) -> Layout {
+        let mut out = Layout { text: String::new(), steps: Vec::new(), spans: Vec::new(), max_len: 0 };
+        let mut push = |t: &str| {
+            let piece = f(t);
+            let start = out.text.len();
+            out.text.push_str(&piece);
+            start..out.text.len()
+        };
+        let mut steps = Vec::with_capacity(self.segments.len());
+        for seg in &self.segments {
+            steps.push(match seg {
+                Segment::Fixed(t) => {
+                    let span = push(t);
+                    out.max_len += span.len();
+                    Step::Fixed(span)
+                }
+                Segment::Slot(slot) => {
+                    let first = out.spans.len();
+                    let mut longest = 0;
+                    for a in &slot.alternatives {
+                        let span = push(a);
+                        longest = longest.max(span.len());
+                        out.spans.push(span);
+                    }
+                    out.max_len += longest;
+                    Step::Slot { position: slot.position, alternatives: first..out.spans.len() }
+                }
+            });
+        }
+        out.steps = steps;
+        out
     }
 
     /// The author's text: every slot at its first alternative.
@@ -640,16 +712,23 @@ send({{payload|blob}})\n\
         assert!(all_ones.contains("reads, copies and frees"), "{all_ones}");
     }
 
-    /// A piece-by-piece transformation assembles to the transformation of the copy, for every choice of symbols.
+    /// A layout assembles to the copy, and one of a piece-by-piece transformation to the transformation of the
+    /// copy, for every choice of symbols.
     #[test]
-    fn a_mapped_preparation_assembles_to_the_mapped_copy() {
+    fn a_layout_assembles_to_the_copy_and_a_mapped_one_to_the_mapped_copy() {
         let p = prepare(SECTION).unwrap();
-        let escaped = p.map_text(|t| t.replace('\n', "\\n").replace('"', "\\\""));
-        assert_eq!(escaped.slot_count(), p.slot_count());
+        let escaped = p.layout(|t| t.replace('\n', "\\n").replace('"', "\\\""));
+        let plain = p.layout(str::to_owned);
         for s in 0..4u8 {
             let symbols: Vec<u8> = (0..p.slot_count()).map(|i| (i as u8 + s) % 6).collect();
             let copy = p.assemble(&symbols);
+            assert_eq!(plain.assemble(&symbols), copy);
             assert_eq!(escaped.assemble(&symbols), copy.replace('\n', "\\n").replace('"', "\\\""));
+            assert!(escaped.max_len() >= escaped.assemble(&symbols).len());
+        }
+        // Symbols beyond a slot's alternatives, and missing ones, choose as `assemble` does.
+        for symbols in [vec![], vec![9; p.slot_count()], vec![1]] {
+            assert_eq!(plain.assemble(&symbols), p.assemble(&symbols));
         }
     }
 

@@ -278,8 +278,8 @@ impl<'a> SectionText<'a> {
 
     fn write(&self, w: &mut Pretty, key: &'static str) {
         match self {
-            Self::Copy(s) => match s.json() {
-                Some(escaped) => w.escaped_field(key, escaped),
+            Self::Copy(s) => match s.json_pieces() {
+                Some((len, pieces)) => w.escaped_field(key, len, pieces),
                 None => w.field(key, s.text()),
             },
             Self::Plain(text) => w.field(key, text),
@@ -641,7 +641,7 @@ mod tests {
         };
         let escaped =
             Personalised { sections: copy.sections.iter().map(|(k, t)| (*k, marked(*k, t))).collect(), ..copy.clone() };
-        assert!(escaped.sections.iter().all(|(_, s)| s.json().is_some()));
+        assert!(escaped.sections.iter().all(|(_, s)| s.json_pieces().is_some()));
         for copy in [copy.clone(), escaped, Personalised { sections: vec![], history: vec![], ..copy }] {
             let doc = document(&copy, &publisher);
             let mut want = serde_json::to_vec_pretty(&doc).unwrap();

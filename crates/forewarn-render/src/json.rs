@@ -130,12 +130,13 @@ impl Pretty {
         }
     }
 
-    /// A key with a string value given already escaped (by [`escape`]): copied as it is, between quotes.
-    pub(crate) fn escaped_field(&mut self, key: &'static str, escaped: &str) {
+    /// A key with a string value given already escaped (by [`escape`]), in pieces: copied as they are, between
+    /// quotes. `len`: room to reserve for them.
+    pub(crate) fn escaped_field<'a>(&mut self, key: &'static str, len: usize, escaped: impl Iterator<Item = &'a str>) {
         self.key(key);
-        self.out.reserve(escaped.len() + 2);
+        self.out.reserve(len + 2);
         self.out.push(b'"');
-        self.out.extend_from_slice(escaped.as_bytes());
+        escaped.for_each(|piece| self.out.extend_from_slice(piece.as_bytes()));
         self.out.push(b'"');
     }
 
@@ -242,11 +243,12 @@ mod tests {
         #[test]
         fn pieces_escape_to_the_escape_of_the_whole(pieces in prop::collection::vec("\\PC{0,12}|[\"\\\\\n\t\x01a-z]{0,12}", 0..8)) {
             let whole: String = pieces.concat();
-            let assembled: String = pieces.iter().map(|p| super::escape(p)).collect();
+            let escaped: Vec<String> = pieces.iter().map(|p| super::escape(p)).collect();
+            let assembled = escaped.concat();
             prop_assert_eq!(format!("\"{assembled}\""), serde_json::to_string(&whole).unwrap());
             let mut w = Pretty::with_capacity(0);
             w.object();
-            w.escaped_field("k", &assembled);
+            w.escaped_field("k", 0, escaped.iter().map(String::as_str));
             w.end_object();
             let want = serde_json::to_string_pretty(&serde_json::json!({"k": whole})).unwrap();
             prop_assert_eq!(String::from_utf8(w.into_bytes()).unwrap(), want);

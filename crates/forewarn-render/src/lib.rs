@@ -49,20 +49,16 @@ pub struct Personalised {
 }
 
 /// A section of a copy. A fingerprinted one is assembled from the revision's prepared pieces and the partner's
-/// symbols when first read, as text or as JSON-escaped text (each channel reads one of them: a CSAF document only
-/// the escaped form, the JSON API only the text), so that no copy assembles a form nobody reads.
+/// symbols only when read: as text (kept once assembled), or as JSON-escaped pieces written straight into a
+/// document (a CSAF document reads only those, the JSON API only the text), so that no copy assembles a form nobody
+/// reads, and a CSAF document copies each piece once.
 #[derive(Clone)]
 pub struct SectionCopy(Form);
 
 #[derive(Clone)]
 enum Form {
     Plain(String),
-    Marked {
-        section: std::sync::Arc<MarkedSection>,
-        symbols: Vec<u8>,
-        text: std::sync::OnceLock<String>,
-        json: std::sync::OnceLock<String>,
-    },
+    Marked { section: std::sync::Arc<MarkedSection>, symbols: Vec<u8>, text: std::sync::OnceLock<String> },
 }
 
 impl SectionCopy {
@@ -73,25 +69,24 @@ impl SectionCopy {
 
     /// The copy of a prepared section carrying `symbols`.
     pub fn marked(section: std::sync::Arc<MarkedSection>, symbols: Vec<u8>) -> Self {
-        Self(Form::Marked { section, symbols, text: std::sync::OnceLock::new(), json: std::sync::OnceLock::new() })
+        Self(Form::Marked { section, symbols, text: std::sync::OnceLock::new() })
     }
 
     /// The section's text (Markdown).
     pub fn text(&self) -> &str {
         match &self.0 {
             Form::Plain(text) => text,
-            Form::Marked { section, symbols, text, .. } => {
-                text.get_or_init(|| section.marked.prepared.assemble(symbols))
-            }
+            Form::Marked { section, symbols, text, .. } => text.get_or_init(|| section.text.assemble(symbols)),
         }
     }
 
-    /// The text escaped for a JSON string (without quotes), assembled from pieces escaped once per revision; `None`
-    /// for a section that is not fingerprinted (escape [`SectionCopy::text`] instead).
-    pub fn json(&self) -> Option<&str> {
+    /// The text escaped for a JSON string (without quotes), as pieces escaped once per revision, with an upper
+    /// bound of their total length; `None` for a section that is not fingerprinted (escape [`SectionCopy::text`]
+    /// instead).
+    pub fn json_pieces(&self) -> Option<(usize, impl Iterator<Item = &str>)> {
         match &self.0 {
             Form::Plain(_) => None,
-            Form::Marked { section, symbols, json, .. } => Some(json.get_or_init(|| section.json.assemble(symbols))),
+            Form::Marked { section, symbols, .. } => Some((section.json.max_len(), section.json.pieces(symbols))),
         }
     }
 }
@@ -129,25 +124,27 @@ impl Personalised {
     }
 }
 
-/// A section prepared once per revision for marked copies: its preparation for fingerprinting, and the same
-/// preparation with every piece escaped for JSON.
+/// A section prepared once per revision for marked copies: its preparation for fingerprinting, laid out for
+/// assembling copies, and laid out again with every piece escaped for JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarkedSection {
     pub marked: forewarn_mark::Marked,
-    json: forewarn_mark::prepare::Prepared,
+    text: forewarn_mark::prepare::Layout,
+    json: forewarn_mark::prepare::Layout,
 }
 
 impl MarkedSection {
     /// Prepares `text` (its markers must parse) as section `section` of a revision: [`forewarn_mark::Marked::new`],
-    /// then the same pieces escaped.
+    /// then its pieces laid out, as they are and escaped.
     pub fn prepare(
         key: &forewarn_mark::code::Key,
         section: &forewarn_mark::code::Section<'_>,
         text: &str,
     ) -> Result<Self, forewarn_mark::syntax::SyntaxError> {
         let marked = forewarn_mark::Marked::new(key, section, text)?;
-        let json = marked.prepared.map_text(json::escape);
-        Ok(Self { marked, json })
+        let text = marked.prepared.layout(str::to_owned);
+        let json = marked.prepared.layout(json::escape);
+        Ok(Self { marked, text, json })
     }
 }
 
