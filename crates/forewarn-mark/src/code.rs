@@ -18,9 +18,12 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The secret fingerprinting key (32 bytes). It never leaves the process in clear.
+/// The secret fingerprinting key (32 bytes). It never leaves the process in clear. Held keyed: every PRF block
+/// starts from a copy of the HMAC state, instead of hashing the key's pads again for every section of every copy.
 #[derive(Clone)]
-pub struct Key([u8; 32]);
+pub struct Key {
+    mac: Option<Hmac<Sha256>>,
+}
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,7 +33,7 @@ impl std::fmt::Debug for Key {
 
 impl Key {
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self { mac: Hmac::<Sha256>::new_from_slice(&bytes).ok() }
     }
 }
 
@@ -55,8 +58,8 @@ pub fn cutoff() -> f64 {
 }
 
 /// The PRF keyed once: cloning it per block saves hashing the key pads each time.
-fn keyed(key: &Key) -> Option<Hmac<Sha256>> {
-    Hmac::<Sha256>::new_from_slice(&key.0).ok()
+fn keyed(key: &Key) -> Option<&Hmac<Sha256>> {
+    key.mac.as_ref()
 }
 
 fn block_with(
@@ -145,8 +148,7 @@ pub fn biases(key: &Key, s: &Section<'_>, alphabets: &[usize]) -> Vec<Vec<f64>> 
         .enumerate()
         .map(|(i, q)| {
             // 2^8 blocks per position: far more than the redraws ever need.
-            let mut stream =
-                Stream { mac: mac.as_ref(), section: s, base: (i as u32) << 8, next: 0, buffer: Vec::new() };
+            let mut stream = Stream { mac, section: s, base: (i as u32) << 8, next: 0, buffer: Vec::new() };
             law(*q, || stream.uniform())
         })
         .collect()
@@ -172,7 +174,7 @@ pub fn symbols(key: &Key, s: &Section<'_>, laws: &[Vec<f64>], partner: &str) -> 
         if out.len() >= laws.len() {
             break;
         }
-        let bytes = block_with(mac.as_ref(), b"forewarn/mark/symbol/v1", s, Some(partner), b);
+        let bytes = block_with(mac, b"forewarn/mark/symbol/v1", s, Some(partner), b);
         for chunk in bytes.chunks_exact(2) {
             let Some(law) = laws.get(out.len()) else { break };
             // 16-bit uniform values: finer than the cutoff (1/900) by far.
@@ -236,6 +238,24 @@ mod tests {
         for (j, n) in counts.iter().enumerate() {
             assert!((*n as f64 / 8000.0 - four[0][j]).abs() < 0.03, "{counts:?} vs {:?}", four[0]);
         }
+    }
+
+    /// A PRF block is the HMAC-SHA256, under the key as given, of the length-prefixed parts: the keyed state the
+    /// key holds gives exactly what keying afresh gives (copies delivered before keep their codewords).
+    #[test]
+    fn a_block_is_the_hmac_of_its_length_prefixed_parts() {
+        let key = Key::from_bytes([9; 32]);
+        let s = Section { advisory: "ADV-3", revision: 4, section: 2 };
+        let mut fresh = Hmac::<Sha256>::new_from_slice(&[9; 32]).unwrap();
+        let (revision, index) = (4u32.to_be_bytes(), 5u32.to_be_bytes());
+        let parts: [&[u8]; 6] = [b"label", b"ADV-3", &revision, &[2], &index, b"kestrel-edr"];
+        for part in parts {
+            fresh.update(&(part.len() as u32).to_be_bytes());
+            fresh.update(part);
+        }
+        let want: [u8; 32] = fresh.finalize().into_bytes().into();
+        assert_eq!(block_with(keyed(&key), b"label", &s, Some("kestrel-edr"), 5), want);
+        assert_ne!(block_with(keyed(&Key::from_bytes([8; 32])), b"label", &s, Some("kestrel-edr"), 5), want);
     }
 
     #[test]
