@@ -84,7 +84,12 @@ pub async fn log(g: &Globals, command: LogCommand) -> CliResult {
             if g.json {
                 print_json(&json!({"entries": v.entries, "checkpoints": v.checkpoints, "problems": problems}));
             } else if problems.is_empty() {
-                println!("The log verifies: {} entries, {} signed checkpoints.", v.entries, v.checkpoints);
+                let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+                println!(
+                    "The log verifies: {}, {}.",
+                    plural(v.entries, "entry", "entries"),
+                    plural(v.checkpoints as u64, "signed checkpoint", "signed checkpoints")
+                );
             } else {
                 for p in &problems {
                     println!("{p}");
