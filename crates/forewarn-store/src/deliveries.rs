@@ -120,7 +120,7 @@ pub async fn list(
     advisory: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Delivery>> {
-    // One statement per filter, so that each uses its index.
+    // One statement per filter, so that each uses its index (`log::newest_by` for the events).
     let filter = |prefix: &str| match (partner, advisory) {
         (Some(_), Some(_)) => format!("AND {prefix}partner_id = $1 AND {prefix}advisory_id = $2"),
         (Some(_), None) => format!("AND {prefix}partner_id = $1"),
@@ -128,10 +128,21 @@ pub async fn list(
         (None, None) => String::new(),
     };
     let limit_param = 1 + usize::from(partner.is_some()) + usize::from(advisory.is_some());
-    let sql = format!(
-        "SELECT seq, at, body FROM log_events WHERE kind = 'delivery' {} ORDER BY seq DESC LIMIT ${limit_param}",
-        filter("")
-    );
+    let columns = "seq, at, body";
+    let sql = match (partner, advisory) {
+        (Some(_), Some(_)) => crate::log::newest_by(
+            conn,
+            columns,
+            "partner_id",
+            "AND advisory_id = $2 AND kind = 'delivery'",
+            limit_param,
+        ),
+        (Some(_), None) => crate::log::newest_by(conn, columns, "partner_id", "AND kind = 'delivery'", limit_param),
+        (None, Some(_)) => crate::log::newest_by(conn, columns, "advisory_id", "AND kind = 'delivery'", limit_param),
+        (None, None) => {
+            format!("SELECT {columns} FROM log_events WHERE kind = 'delivery' ORDER BY seq DESC LIMIT ${limit_param}")
+        }
+    };
     let mut q = sqlx::query(&sql);
     for v in [partner, advisory].into_iter().flatten() {
         q = q.bind(v);

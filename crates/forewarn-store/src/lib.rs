@@ -233,10 +233,10 @@ impl Store {
     fn migrator(&self) -> Migrator {
         let migrations = match self.backend {
             Backend::Sqlite => {
-                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log", 13 "0013_leaf_index_at_append")
+                migrations!("sqlite": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log", 13 "0013_leaf_index_at_append", 14 "0014_log_indexes_by_bucket")
             }
             Backend::Postgres => {
-                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log", 13 "0013_leaf_index_at_append")
+                migrations!("postgres": 1 "0001_init", 2 "0002_policies", 3 "0003_deliveries", 4 "0004_openpgp", 5 "0005_webhooks", 6 "0006_ip_allow", 7 "0007_staff_tokens", 8 "0008_catalogue", 9 "0009_log", 10 "0010_console_sessions", 11 "0011_portal", 12 "0012_deliveries_in_log", 13 "0013_leaf_index_at_append", 14 "0014_log_indexes_by_bucket")
             }
         };
         Migrator { migrations: migrations.into(), ignore_missing: false, locking: true, no_tx: false }

@@ -274,15 +274,28 @@ pub async fn event_at(conn: &mut AnyConnection, leaf_index: u64) -> Result<Optio
     row.as_ref().map(event).transpose()
 }
 
+/// The events (columns `columns`) whose `key` column — `partner_id` or `advisory_id` — is `$1` and that meet
+/// `and` (`AND ...`, or empty), newest first, at most `$limit_param`.
+///
+/// On SQLite those indexes lead with a bucket of 1,024 events (migration 0014), so the statement walks the buckets
+/// from the newest down, one index seek each, and sorts what it found; on PostgreSQL it reads the index in order.
+pub fn newest_by(conn: &AnyConnection, columns: &str, key: &str, and: &str, limit_param: usize) -> String {
+    if conn.backend_name() == "SQLite" {
+        format!(
+            "WITH RECURSIVE bucket(n) AS (SELECT MAX(seq) / 1024 FROM log_events \
+             UNION ALL SELECT n - 1 FROM bucket WHERE n > 0) \
+             SELECT {columns} FROM bucket CROSS JOIN log_events \
+             WHERE seq / 1024 = bucket.n AND {key} = $1 {and} ORDER BY seq DESC LIMIT ${limit_param}"
+        )
+    } else {
+        format!("SELECT {columns} FROM log_events WHERE {key} = $1 {and} ORDER BY seq DESC LIMIT ${limit_param}")
+    }
+}
+
 /// A partner's integrated events, newest first.
 pub async fn events_of(conn: &mut AnyConnection, partner: &str, limit: i64) -> Result<Vec<StoredEvent>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM log_events WHERE partner_id = $1 AND {INTEGRATED} ORDER BY seq DESC LIMIT $2"
-    ))
-    .bind(partner)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let sql = newest_by(conn, EVENT_COLUMNS, "partner_id", &format!("AND {INTEGRATED}"), 2);
+    let rows = sqlx::query(&sql).bind(partner).bind(limit).fetch_all(conn).await?;
     rows.iter().map(event).collect()
 }
 

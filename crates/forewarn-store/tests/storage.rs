@@ -951,3 +951,88 @@ async fn console_sessions_expire_end_and_die_with_their_user(db: &TestDb) {
     users::disable(&mut c, &user("erin"), t0).await.unwrap();
     assert!(sessions::get(&mut c, &s3.token, t0).await.unwrap().is_none(), "a disabled user is signed out");
 }
+
+on_both!(deliveries_and_receipts_by_partner_and_advisory_span_index_buckets);
+/// Lists by partner, by advisory and by both, and a partner's receipts, are exact and newest first across many of
+/// SQLite's index buckets (1,024 events each, migration 0014), with limits that end inside a bucket; on SQLite the
+/// statements seek the bucketed indexes instead of scanning the log.
+async fn deliveries_and_receipts_by_partner_and_advisory_span_index_buckets(db: &TestDb) {
+    use forewarn_store::deliveries::{self, Channel, NewDelivery};
+    use forewarn_store::log;
+    let advisories = [create_advisory(db, "b1").await, create_advisory(db, "b2").await];
+    let mut c = db.store.conn().await.unwrap();
+    let kestrel = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let other =
+        NewPartner::new("Northgate AV", None, "de", "validate", &["psirt@northgate.example".into()], &[]).unwrap();
+    let northgate = partners::insert(&mut c, &other, now()).await.unwrap();
+    drop(c);
+    let who = [&kestrel.id, &northgate.id];
+    let digests: Vec<String> = (0..3000).map(|i| format!("{i:064x}")).collect();
+    // Partner i % 2 (but kestrel alone for a long run), advisory i % 3 == 0.
+    let rows: Vec<NewDelivery<'_>> = digests
+        .iter()
+        .enumerate()
+        .map(|(i, d)| NewDelivery {
+            at: now() + SignedDuration::from_millis(i as i64),
+            partner: who[if (1200..2400).contains(&i) { 0 } else { i % 2 }],
+            advisory: &advisories[usize::from(i % 3 == 0)],
+            revision: 1,
+            sections: &[SectionKind::Summary],
+            channel: Channel::Csaf,
+            digest: d,
+            codeword: None,
+        })
+        .collect();
+    for chunk in rows.chunks(700) {
+        let mut tx = db.store.begin().await.unwrap();
+        deliveries::record_all(&mut tx, chunk).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut c = db.store.conn().await.unwrap();
+    let all = deliveries::list(&mut c, None, None, 10_000).await.unwrap();
+    assert_eq!(all.len(), 3000);
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    for p in [Some(kestrel.id.as_str()), Some(northgate.id.as_str()), None] {
+        for a in [Some(advisories[0].as_str()), Some(advisories[1].as_str()), None] {
+            let want: Vec<_> = all
+                .iter()
+                .filter(|d| p.is_none_or(|p| d.partner_id == p) && a.is_none_or(|a| d.advisory_id == a))
+                .cloned()
+                .collect();
+            for limit in [1, 7, 1030, 10_000] {
+                let got = deliveries::list(&mut c, p, a, limit).await.unwrap();
+                let n = want.len().min(limit as usize);
+                assert_eq!(got, want[..n], "partner {p:?}, advisory {a:?}, limit {limit}");
+            }
+        }
+    }
+    // Receipts: a partner's integrated events, newest first.
+    let signer = log::signer(&mut c, &db.store, "test-log", now()).await.unwrap();
+    drop(c);
+    let mut cache = None;
+    while log::integrate(&db.store, &signer, &mut cache, 1000, now()).await.unwrap().is_some() {}
+    let mut c = db.store.conn().await.unwrap();
+    let mine = log::events_of(&mut c, kestrel.id.as_str(), 5000).await.unwrap();
+    let want: Vec<i64> = all.iter().filter(|d| d.partner_id == kestrel.id.as_str()).map(|d| d.seq).collect();
+    assert_eq!(mine.iter().filter(|e| e.kind == "delivery").map(|e| e.seq).collect::<Vec<_>>(), want);
+    assert!(mine.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    assert_eq!(log::events_of(&mut c, northgate.id.as_str(), 3).await.unwrap().len(), 3);
+    if db.store.backend() == Backend::Sqlite {
+        for (sql, index) in [
+            (log::newest_by(&c, "seq", "partner_id", "AND kind = 'delivery'", 2), "log_events_partner"),
+            (log::newest_by(&c, "seq", "advisory_id", "AND kind = 'delivery'", 2), "log_events_advisory"),
+        ] {
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind("x")
+                .bind(10i64)
+                .fetch_all(&mut *c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("detail").unwrap())
+                .collect();
+            assert!(plan.iter().any(|d| d.contains(&format!("USING INDEX {index} (<expr>=? AND"))), "{plan:?}");
+            assert!(!plan.iter().any(|d| d.starts_with("SCAN log_events")), "{plan:?}");
+        }
+    }
+}
