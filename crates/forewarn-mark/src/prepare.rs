@@ -43,44 +43,50 @@ pub enum Segment {
     Slot(Slot),
 }
 
-/// A preparation laid out for assembling copies quickly: every piece of text in one buffer, in order, and the
-/// copy a sequence of ranges of it — instead of a walk over separately allocated strings. A copy is assembled for
-/// every delivery; [`Prepared`] stays the form for reading leaks back.
+/// A preparation laid out for assembling copies quickly: every piece of text in one buffer, and a copy a short
+/// sequence of ranges of it — the text before the first slot, then for each slot its chosen alternative with the
+/// fixed text that follows it up to the next slot (stored after every alternative), so a copy takes one range per
+/// slot instead of walking separately allocated strings. A copy is assembled for every delivery; [`Prepared`] stays
+/// the form for reading leaks back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     text: String,
-    steps: Vec<Step>,
-    /// Every slot's alternatives, as ranges of `text`, slot after slot.
+    /// The fixed text before the first slot.
+    head: std::ops::Range<usize>,
+    slots: Vec<SlotStep>,
+    /// Every slot's alternatives, each followed by the slot's tail, as ranges of `text`, slot after slot.
     spans: Vec<std::ops::Range<usize>>,
     /// The longest a copy can be.
     max_len: usize,
 }
 
+/// A slot of a [`Layout`]: its alternatives are `spans[alternatives]`, chosen by the symbol at `position`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    Fixed(std::ops::Range<usize>),
-    /// The alternatives `spans[alternatives]`, chosen by the symbol at `position`.
-    Slot {
-        position: usize,
-        alternatives: std::ops::Range<usize>,
-    },
+struct SlotStep {
+    position: usize,
+    alternatives: std::ops::Range<usize>,
 }
 
 impl Layout {
+    /// The ranges of `text` making up the copy carrying `symbols` (one per position; missing ones are 0).
+    fn ranges<'a>(&'a self, symbols: &'a [u8]) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+        std::iter::once(self.head.clone()).chain(self.slots.iter().map(move |slot| {
+            let pick = usize::from(symbols.get(slot.position).copied().unwrap_or(0))
+                .min(slot.alternatives.len().saturating_sub(1));
+            self.spans.get(slot.alternatives.start + pick).cloned().unwrap_or_default()
+        }))
+    }
+
     /// The pieces of the copy carrying `symbols` (one per position; missing ones are 0), in order: the same text as
     /// [`Prepared::assemble`] gives, passed through the layout's transformation.
     pub fn pieces<'a>(&'a self, symbols: &'a [u8]) -> impl Iterator<Item = &'a str> + 'a {
-        self.steps.iter().map(move |step| {
-            let range = match step {
-                Step::Fixed(r) => r.clone(),
-                Step::Slot { position, alternatives } => {
-                    let pick = usize::from(symbols.get(*position).copied().unwrap_or(0))
-                        .min(alternatives.len().saturating_sub(1));
-                    self.spans.get(alternatives.start + pick).cloned().unwrap_or_default()
-                }
-            };
-            self.text.get(range).unwrap_or_default()
-        })
+        self.ranges(symbols).map(|r| self.text.get(r).unwrap_or_default())
+    }
+
+    /// [`Layout::pieces`] as bytes, for a writer of bytes (no character-boundary checks: every range starts and
+    /// ends between pieces of valid UTF-8).
+    pub fn bytes<'a>(&'a self, symbols: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.ranges(symbols).map(|r| self.text.as_bytes().get(r).unwrap_or_default())
     }
 
     /// The longest a copy can be: enough room for any choice of symbols.
@@ -153,35 +159,35 @@ impl Prepared {
     /// (JSON escaping), so that a copy in that form is assembled without transforming the whole copy again. For the
     /// text itself, pass `str::to_owned`.
     pub fn layout(&self, f: impl Fn(&str) -> String) -> Layout {
-        let mut out = Layout { text: String::new(), steps: Vec::new(), spans: Vec::new(), max_len: 0 };
-        let mut push = |t: &str| {
-            let piece = f(t);
-            let start = out.text.len();
-            out.text.push_str(&piece);
-            start..out.text.len()
-        };
-        let mut steps = Vec::with_capacity(self.segments.len());
-        for seg in &self.segments {
-            steps.push(match seg {
-                Segment::Fixed(t) => {
-                    let span = push(t);
-                    out.max_len += span.len();
-                    Step::Fixed(span)
-                }
-                Segment::Slot(slot) => {
-                    let first = out.spans.len();
-                    let mut longest = 0;
-                    for a in &slot.alternatives {
-                        let span = push(a);
-                        longest = longest.max(span.len());
-                        out.spans.push(span);
-                    }
-                    out.max_len += longest;
-                    Step::Slot { position: slot.position, alternatives: first..out.spans.len() }
-                }
-            });
+        let mut out = Layout { text: String::new(), head: 0..0, slots: Vec::new(), spans: Vec::new(), max_len: 0 };
+        let mut segments = self.segments.iter().peekable();
+        // The fixed text before the first slot (segments never hold two fixed pieces in a row).
+        while let Some(Segment::Fixed(t)) = segments.peek() {
+            out.text.push_str(&f(t));
+            segments.next();
         }
-        out.steps = steps;
+        out.head = 0..out.text.len();
+        out.max_len = out.text.len();
+        while let Some(seg) = segments.next() {
+            let Segment::Slot(slot) = seg else { continue };
+            // The fixed text up to the next slot, stored after each alternative.
+            let mut tail = String::new();
+            while let Some(Segment::Fixed(t)) = segments.peek() {
+                tail.push_str(&f(t));
+                segments.next();
+            }
+            let first = out.spans.len();
+            let mut longest = 0;
+            for a in &slot.alternatives {
+                let start = out.text.len();
+                out.text.push_str(&f(a));
+                out.text.push_str(&tail);
+                longest = longest.max(out.text.len() - start);
+                out.spans.push(start..out.text.len());
+            }
+            out.max_len += longest;
+            out.slots.push(SlotStep { position: slot.position, alternatives: first..out.spans.len() });
+        }
         out
     }
 
@@ -723,12 +729,22 @@ send({{payload|blob}})\n\
             let symbols: Vec<u8> = (0..p.slot_count()).map(|i| (i as u8 + s) % 6).collect();
             let copy = p.assemble(&symbols);
             assert_eq!(plain.assemble(&symbols), copy);
+            assert_eq!(plain.bytes(&symbols).flatten().copied().collect::<Vec<u8>>(), copy.as_bytes());
             assert_eq!(escaped.assemble(&symbols), copy.replace('\n', "\\n").replace('"', "\\\""));
             assert!(escaped.max_len() >= escaped.assemble(&symbols).len());
         }
         // Symbols beyond a slot's alternatives, and missing ones, choose as `assemble` does.
         for symbols in [vec![], vec![9; p.slot_count()], vec![1]] {
             assert_eq!(plain.assemble(&symbols), p.assemble(&symbols));
+        }
+        // Slots side by side, first, last, or none at all.
+        for text in ["{{a|b}}{{c|d|e}}", "{{a|b}} then", "first {{a|b}}", "no slot here", ""] {
+            let p = prepare(text).unwrap();
+            let plain = p.layout(str::to_owned);
+            for symbols in [vec![], vec![1, 2], vec![0, 1], vec![7, 7]] {
+                assert_eq!(plain.assemble(&symbols), p.assemble(&symbols), "{text:?} {symbols:?}");
+                assert!(plain.max_len() >= plain.assemble(&symbols).len());
+            }
         }
     }
 

@@ -132,11 +132,11 @@ impl Pretty {
 
     /// A key with a string value given already escaped (by [`escape`]), in pieces: copied as they are, between
     /// quotes. `len`: room to reserve for them.
-    pub(crate) fn escaped_field<'a>(&mut self, key: &'static str, len: usize, escaped: impl Iterator<Item = &'a str>) {
+    pub(crate) fn escaped_field<'a>(&mut self, key: &'static str, len: usize, escaped: impl Iterator<Item = &'a [u8]>) {
         self.key(key);
         self.out.reserve(len + 2);
         self.out.push(b'"');
-        escaped.for_each(|piece| self.out.extend_from_slice(piece.as_bytes()));
+        escaped.for_each(|piece| self.out.extend_from_slice(piece));
         self.out.push(b'"');
     }
 
@@ -248,7 +248,7 @@ mod tests {
             prop_assert_eq!(format!("\"{assembled}\""), serde_json::to_string(&whole).unwrap());
             let mut w = Pretty::with_capacity(0);
             w.object();
-            w.escaped_field("k", 0, escaped.iter().map(String::as_str));
+            w.escaped_field("k", 0, escaped.iter().map(String::as_bytes));
             w.end_object();
             let want = serde_json::to_string_pretty(&serde_json::json!({"k": whole})).unwrap();
             prop_assert_eq!(String::from_utf8(w.into_bytes()).unwrap(), want);

@@ -83,10 +83,10 @@ impl SectionCopy {
     /// The text escaped for a JSON string (without quotes), as pieces escaped once per revision, with an upper
     /// bound of their total length; `None` for a section that is not fingerprinted (escape [`SectionCopy::text`]
     /// instead).
-    pub fn json_pieces(&self) -> Option<(usize, impl Iterator<Item = &str>)> {
+    pub fn json_pieces(&self) -> Option<(usize, impl Iterator<Item = &[u8]>)> {
         match &self.0 {
             Form::Plain(_) => None,
-            Form::Marked { section, symbols, .. } => Some((section.json.max_len(), section.json.pieces(symbols))),
+            Form::Marked { section, symbols, .. } => Some((section.json.max_len(), section.json.bytes(symbols))),
         }
     }
 }
