@@ -57,7 +57,7 @@ pub fn cutoff() -> f64 {
     1.0 / (300.0 * DESIGN_COALITION)
 }
 
-/// The PRF keyed once: cloning it per block saves hashing the key pads each time.
+/// The PRF, keyed once when the key was made: each block starts from a copy of it.
 fn keyed(key: &Key) -> Option<&Hmac<Sha256>> {
     key.mac.as_ref()
 }

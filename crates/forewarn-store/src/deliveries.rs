@@ -130,6 +130,9 @@ pub async fn list(
     let limit_param = 1 + usize::from(partner.is_some()) + usize::from(advisory.is_some());
     let columns = "seq, at, body";
     let sql = match (partner, advisory) {
+        (None, None) => {
+            format!("SELECT {columns} FROM log_events WHERE kind = 'delivery' ORDER BY seq DESC LIMIT ${limit_param}")
+        }
         (Some(_), Some(_)) => crate::log::newest_by(
             conn,
             columns,
@@ -139,9 +142,6 @@ pub async fn list(
         ),
         (Some(_), None) => crate::log::newest_by(conn, columns, "partner_id", "AND kind = 'delivery'", limit_param),
         (None, Some(_)) => crate::log::newest_by(conn, columns, "advisory_id", "AND kind = 'delivery'", limit_param),
-        (None, None) => {
-            format!("SELECT {columns} FROM log_events WHERE kind = 'delivery' ORDER BY seq DESC LIMIT ${limit_param}")
-        }
     };
     let mut q = sqlx::query(&sql);
     for v in [partner, advisory].into_iter().flatten() {

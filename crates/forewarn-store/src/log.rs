@@ -274,18 +274,22 @@ pub async fn event_at(conn: &mut AnyConnection, leaf_index: u64) -> Result<Optio
     row.as_ref().map(event).transpose()
 }
 
+/// Events per bucket of SQLite's partner and advisory indexes: the `seq / 1024` of migration 0014, which lookups
+/// must write the same way for SQLite to use those indexes.
+const INDEX_BUCKET: i64 = 1024;
+
 /// The events (columns `columns`) whose `key` column — `partner_id` or `advisory_id` — is `$1` and that meet
 /// `and` (`AND ...`, or empty), newest first, at most `$limit_param`.
 ///
-/// On SQLite those indexes lead with a bucket of 1,024 events (migration 0014), so the statement walks the buckets
+/// On SQLite those indexes lead with a bucket of [`INDEX_BUCKET`] events (migration 0014), so the statement walks the buckets
 /// from the newest down, one index seek each, and sorts what it found; on PostgreSQL it reads the index in order.
 pub fn newest_by(conn: &AnyConnection, columns: &str, key: &str, and: &str, limit_param: usize) -> String {
     if conn.backend_name() == "SQLite" {
         format!(
-            "WITH RECURSIVE bucket(n) AS (SELECT MAX(seq) / 1024 FROM log_events \
+            "WITH RECURSIVE bucket(n) AS (SELECT MAX(seq) / {INDEX_BUCKET} FROM log_events \
              UNION ALL SELECT n - 1 FROM bucket WHERE n > 0) \
              SELECT {columns} FROM bucket CROSS JOIN log_events \
-             WHERE seq / 1024 = bucket.n AND {key} = $1 {and} ORDER BY seq DESC LIMIT ${limit_param}"
+             WHERE seq / {INDEX_BUCKET} = bucket.n AND {key} = $1 {and} ORDER BY seq DESC LIMIT ${limit_param}"
         )
     } else {
         format!("SELECT {columns} FROM log_events WHERE {key} = $1 {and} ORDER BY seq DESC LIMIT ${limit_param}")
