@@ -11,9 +11,10 @@
 //! to commit — so indices are gap-free and in commit order, and an event row is never written again. Events with
 //! `size <= leaf_index < next` are pending.
 //!
-//! Exactly one integration runs at a time: its transaction takes the same lock and reads the tree size inside it —
-//! so with several servers each may run a sequencer, and no event is integrated twice. A crash before commit leaves
-//! the events pending; a crash after leaves them integrated.
+//! Exactly one integration commits at a time: its transaction takes the same lock and checks the tree size inside
+//! it (the work itself may be prepared before, see [`integrate`]) — so with several servers each may run a
+//! sequencer, and no event is integrated twice. A crash before commit leaves the events pending; a crash after
+//! leaves them integrated.
 
 use std::collections::HashMap;
 
@@ -368,6 +369,13 @@ pub struct Integrated {
 /// signs a checkpoint for the new size, in one transaction. With nothing pending it signs the first
 /// checkpoint if there is none yet (the empty tree). `cache` is the sequencer's frontier, reused when it is still
 /// the stored tree's (another server may have integrated since) and replaced after a commit.
+///
+/// When `cache` holds the stored tree, the work is prepared before the write transaction: the pending events are
+/// read outside it (they are committed and never change), the frontier extended and the checkpoint signed. The
+/// transaction then only checks that the tree still has the size the work started from and writes. Reading and
+/// hashing thousands of events under the write lock held up every delivery's commit for that long (measured:
+/// 20-35 ms every 230 ms at 13,000 deliveries/s, with the CPUs idle while the deliveries waited). When the tree grew
+/// meanwhile (another server's sequencer), the prepared work is dropped and the step is done under the lock.
 pub async fn integrate(
     store: &Store,
     signer: &SignerKey,
@@ -375,25 +383,49 @@ pub async fn integrate(
     max: usize,
     now: Timestamp,
 ) -> Result<Option<Integrated>> {
+    if let Some(frontier) = cache.take() {
+        let mut conn = store.conn().await?;
+        let size = size(&mut conn).await?;
+        if frontier.size() == size {
+            let rows = pending(&mut conn, size, max).await?;
+            drop(conn);
+            if rows.is_empty() {
+                // The cache is only kept after a checkpoint of its size was committed.
+                *cache = Some(frontier);
+                return Ok(None);
+            }
+            let work = extend(frontier, &rows, signer, now)?;
+            let mut tx = store.begin().await?;
+            if locked_size(&mut tx, store.backend()).await? == size {
+                let done = Integrated { from: size, size: work.frontier.size(), root: work.frontier.root() };
+                write(&mut tx, &work).await?;
+                tx.commit().await?;
+                *cache = Some(work.frontier);
+                return Ok(Some(done));
+            }
+            tx.rollback().await?;
+        }
+    }
+    integrate_locked(store, signer, cache, max, now).await
+}
+
+/// [`integrate`] with every step inside the write transaction: when the sequencer has no frontier of the stored
+/// tree (at start, or after another server's sequencer integrated).
+async fn integrate_locked(
+    store: &Store,
+    signer: &SignerKey,
+    cache: &mut Option<Frontier>,
+    max: usize,
+    now: Timestamp,
+) -> Result<Option<Integrated>> {
     let mut tx = store.begin().await?;
-    let lock = match store.backend() {
-        Backend::Postgres => "SELECT size FROM log_state WHERE id = 1 FOR UPDATE",
-        Backend::Sqlite => "SELECT size FROM log_state WHERE id = 1",
-    };
-    let size = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get::<i64, _>("size")? as u64;
-    let rows = sqlx::query(
-        "SELECT leaf_index, commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < \
-         (SELECT next FROM log_state WHERE id = 1) ORDER BY leaf_index LIMIT $2",
-    )
-    .bind(size as i64)
-    .bind(max as i64)
-    .fetch_all(&mut *tx)
-    .await?;
+    let size = locked_size(&mut tx, store.backend()).await?;
+    let rows = pending(&mut tx, size, max).await?;
     if rows.is_empty() {
         if latest_checkpoint(&mut tx).await?.is_none() {
             let frontier = restore(&mut tx, size).await?;
             let root = frontier.root();
-            put_checkpoint(&mut tx, signer, size, root, now).await?;
+            put_checkpoint(&mut tx, &sign_checkpoint(signer, size, root)?, size, now).await?;
             tx.commit().await?;
             *cache = Some(frontier);
             return Ok(Some(Integrated { from: size, size, root }));
@@ -402,32 +434,72 @@ pub async fn integrate(
         tx.rollback().await?;
         return Ok(None);
     }
-    let mut frontier = match cache.take() {
-        Some(f) if f.size() == size => f,
-        _ => restore(&mut tx, size).await?,
+    let frontier = restore(&mut tx, size).await?;
+    let work = extend(frontier, &rows, signer, now)?;
+    let done = Integrated { from: size, size: work.frontier.size(), root: work.frontier.root() };
+    write(&mut tx, &work).await?;
+    tx.commit().await?;
+    *cache = Some(work.frontier);
+    Ok(Some(done))
+}
+
+/// The tree's size, read in a write transaction so that no other integration changes it before commit (SQLite's
+/// write lock is held from `BEGIN IMMEDIATE`; PostgreSQL locks the row).
+async fn locked_size(tx: &mut AnyConnection, backend: Backend) -> Result<u64> {
+    let lock = match backend {
+        Backend::Postgres => "SELECT size FROM log_state WHERE id = 1 FOR UPDATE",
+        Backend::Sqlite => "SELECT size FROM log_state WHERE id = 1",
     };
-    let mut filled = Vec::new();
-    for r in &rows {
-        let index: i64 = r.try_get("leaf_index")?;
-        if index as u64 != frontier.size() {
+    let size: i64 = sqlx::query(lock).fetch_one(&mut *tx).await?.try_get("size")?;
+    u64::try_from(size).map_err(|_| StoreError::Corrupt("negative log size".into()))
+}
+
+/// Up to `max` pending events from leaf `size` on, in leaf order: (leaf index, commitment). One statement, so the
+/// events and the `next` counter come from one snapshot: a transaction's events are all there or none.
+async fn pending(conn: &mut AnyConnection, size: u64, max: usize) -> Result<Vec<(i64, Vec<u8>)>> {
+    let rows = sqlx::query(
+        "SELECT leaf_index, commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < \
+         (SELECT next FROM log_state WHERE id = 1) ORDER BY leaf_index LIMIT $2",
+    )
+    .bind(size as i64)
+    .bind(max as i64)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("leaf_index")?, r.try_get("commitment")?))).collect()
+}
+
+/// An integration's result, ready to write.
+struct Extended {
+    frontier: Frontier,
+    tiles: Vec<(TileId, Vec<Hash>)>,
+    note: String,
+    at: Timestamp,
+}
+
+/// `frontier` extended by `rows`, the tiles that changed, and the signed checkpoint of the new tree.
+fn extend(mut frontier: Frontier, rows: &[(i64, Vec<u8>)], signer: &SignerKey, now: Timestamp) -> Result<Extended> {
+    let mut tiles = Vec::new();
+    for (index, commitment) in rows {
+        if *index as u64 != frontier.size() {
             return Err(StoreError::Corrupt(format!(
                 "the log's pending events skip from entry {} to {index}",
                 frontier.size()
             )));
         }
-        let c: Vec<u8> = r.try_get("commitment")?;
-        frontier.append(forewarn_tlog::hash::leaf(&c), &mut filled);
+        frontier.append(forewarn_tlog::hash::leaf(commitment), &mut tiles);
     }
-    let mut written: Vec<(TileId, Vec<Hash>)> = filled;
-    written.extend(frontier.partial_tiles());
-    put_tiles(&mut tx, &written).await?;
-    let new_size = frontier.size();
-    let root = frontier.root();
-    put_checkpoint(&mut tx, signer, new_size, root, now).await?;
-    sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1").bind(new_size as i64).execute(&mut *tx).await?;
-    tx.commit().await?;
-    *cache = Some(frontier);
-    Ok(Some(Integrated { from: size, size: new_size, root }))
+    tiles.extend(frontier.partial_tiles());
+    let note = sign_checkpoint(signer, frontier.size(), frontier.root())?;
+    Ok(Extended { frontier, tiles, note, at: now })
+}
+
+/// Writes an integration: its tiles, its checkpoint and the tree's new size.
+async fn write(tx: &mut AnyConnection, work: &Extended) -> Result<()> {
+    let size = work.frontier.size();
+    put_tiles(&mut *tx, &work.tiles).await?;
+    put_checkpoint(&mut *tx, &work.note, size, work.at).await?;
+    sqlx::query("UPDATE log_state SET size = $1 WHERE id = 1").bind(size as i64).execute(&mut *tx).await?;
+    Ok(())
 }
 
 /// The frontier of the stored tree of `size`, from its partial tiles.
@@ -453,15 +525,12 @@ async fn put_tiles(conn: &mut AnyConnection, tiles: &[(TileId, Vec<Hash>)]) -> R
     Ok(())
 }
 
-async fn put_checkpoint(
-    conn: &mut AnyConnection,
-    signer: &SignerKey,
-    size: u64,
-    root: Hash,
-    now: Timestamp,
-) -> Result<()> {
+fn sign_checkpoint(signer: &SignerKey, size: u64, root: Hash) -> Result<String> {
     let body = Checkpoint { origin: signer.name().to_owned(), size, root }.body();
-    let note = signer.sign(&body).map_err(|e| StoreError::Corrupt(format!("cannot sign a checkpoint: {e}")))?;
+    signer.sign(&body).map_err(|e| StoreError::Corrupt(format!("cannot sign a checkpoint: {e}")))
+}
+
+async fn put_checkpoint(conn: &mut AnyConnection, note: &str, size: u64, now: Timestamp) -> Result<()> {
     sqlx::query("INSERT INTO log_checkpoints (size, note, at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING")
         .bind(size as i64)
         .bind(note)
