@@ -115,21 +115,23 @@ impl Drop for Held {
 
 impl WriteTx {
     pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        match self.inner {
-            Tx::Pooled(tx) => tx.commit().await,
-            Tx::Held(mut held) => {
-                Manager::commit(&mut held.conn).await?;
-                held.open = false;
-                Ok(())
-            }
-        }
+        self.end(true).await
     }
 
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.end(false).await
+    }
+
+    async fn end(self, commit: bool) -> std::result::Result<(), sqlx::Error> {
         match self.inner {
+            Tx::Pooled(tx) if commit => tx.commit().await,
             Tx::Pooled(tx) => tx.rollback().await,
             Tx::Held(mut held) => {
-                Manager::rollback(&mut held.conn).await?;
+                if commit {
+                    Manager::commit(&mut held.conn).await?;
+                } else {
+                    Manager::rollback(&mut held.conn).await?;
+                }
                 held.open = false;
                 Ok(())
             }

@@ -397,7 +397,7 @@ pub async fn integrate(
             let work = extend(frontier, &rows, signer, now)?;
             let mut tx = store.begin().await?;
             if locked_size(&mut tx, store.backend()).await? == size {
-                let done = Integrated { from: size, size: work.frontier.size(), root: work.frontier.root() };
+                let done = Integrated { from: size, size: work.frontier.size(), root: work.root };
                 write(&mut tx, &work).await?;
                 tx.commit().await?;
                 *cache = Some(work.frontier);
@@ -436,7 +436,7 @@ async fn integrate_locked(
     }
     let frontier = restore(&mut tx, size).await?;
     let work = extend(frontier, &rows, signer, now)?;
-    let done = Integrated { from: size, size: work.frontier.size(), root: work.frontier.root() };
+    let done = Integrated { from: size, size: work.frontier.size(), root: work.root };
     write(&mut tx, &work).await?;
     tx.commit().await?;
     *cache = Some(work.frontier);
@@ -471,6 +471,7 @@ async fn pending(conn: &mut AnyConnection, size: u64, max: usize) -> Result<Vec<
 /// An integration's result, ready to write.
 struct Extended {
     frontier: Frontier,
+    root: Hash,
     tiles: Vec<(TileId, Vec<Hash>)>,
     note: String,
     at: Timestamp,
@@ -489,8 +490,9 @@ fn extend(mut frontier: Frontier, rows: &[(i64, Vec<u8>)], signer: &SignerKey, n
         frontier.append(forewarn_tlog::hash::leaf(commitment), &mut tiles);
     }
     tiles.extend(frontier.partial_tiles());
-    let note = sign_checkpoint(signer, frontier.size(), frontier.root())?;
-    Ok(Extended { frontier, tiles, note, at: now })
+    let root = frontier.root();
+    let note = sign_checkpoint(signer, frontier.size(), root)?;
+    Ok(Extended { frontier, root, tiles, note, at: now })
 }
 
 /// Writes an integration: its tiles, its checkpoint and the tree's new size.
