@@ -74,15 +74,14 @@ impl Recorder {
                         Err(_) => break,
                     }
                 }
-                let wrote = jobs.iter().any(|j| j.record.is_some());
                 match write(&store, &jobs).await {
-                    Ok(current) => {
-                        if wrote {
+                    Ok(fresh) => {
+                        if jobs.iter().zip(&fresh).any(|(j, f)| *f && j.record.is_some()) {
                             // Their log events are pending: have the sequencer integrate them soon.
                             log.wake.notify_one();
                         }
-                        for job in jobs {
-                            let answer = if job.version == current { Confirm::Fresh } else { Confirm::Stale };
+                        for (job, fresh) in jobs.into_iter().zip(fresh) {
+                            let answer = if fresh { Confirm::Fresh } else { Confirm::Stale };
                             let _ = job.reply.send(Ok(answer));
                         }
                     }
@@ -109,18 +108,15 @@ impl Recorder {
     }
 }
 
-/// Writes the records of the jobs made on the current catalogue; returns the catalogue's version.
-async fn write(store: &Store, jobs: &[Job]) -> Result<i64, String> {
-    use forewarn_store::catalogue;
-    if jobs.iter().all(|j| j.record.is_none()) {
-        let mut conn = store.conn().await.map_err(|e| e.to_string())?;
-        return catalogue::version(&mut conn).await.map_err(|e| e.to_string());
-    }
-    let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-    let current = catalogue::version(&mut tx).await.map_err(|e| e.to_string())?;
+/// Writes the records of the jobs made on the newest catalogue among them, if it is still the current one; returns
+/// which jobs are answered [`Confirm::Fresh`]: those made on the current catalogue, and only when their records (if
+/// any) were written. Catalogue versions only grow, so a job made on an older snapshot than another in the batch is
+/// stale anyway; the commit is one conditional transaction (`deliveries::record_if_current`).
+async fn write(store: &Store, jobs: &[Job]) -> Result<Vec<bool>, String> {
+    let Some(newest) = jobs.iter().map(|j| j.version).max() else { return Ok(Vec::new()) };
     let records: Vec<NewDelivery<'_>> = jobs
         .iter()
-        .filter(|j| j.version == current)
+        .filter(|j| j.version == newest)
         .filter_map(|j| j.record.as_ref())
         .map(|r| NewDelivery {
             at: r.at,
@@ -133,7 +129,6 @@ async fn write(store: &Store, jobs: &[Job]) -> Result<i64, String> {
             codeword: r.codeword.as_deref(),
         })
         .collect();
-    deliveries::record_all(&mut tx, &records).await.map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
-    Ok(current)
+    let current = deliveries::record_if_current(store, newest, &records).await.map_err(|e| e.to_string())?;
+    Ok(jobs.iter().map(|j| current == newest && j.version == newest).collect())
 }

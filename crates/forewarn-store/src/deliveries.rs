@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
 use crate::time::from_db;
-use crate::{Result, StoreError};
+use crate::{Result, Store, StoreError};
 
 /// How a copy travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,17 @@ pub struct NewDelivery<'a> {
 /// transaction — call it in the transaction that decides to serve them, and serve only after it commits. The event
 /// is the one record of a delivery (see migration 0012).
 pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Result<()> {
+    crate::log::append(conn, &events(all)?).await
+}
+
+/// Records copies decided on catalogue `version`, in a transaction of their own, if and only if that is still the
+/// catalogue's version; returns the catalogue's version (nothing was written when it differs). The delivery
+/// recorder's commit: see `log::append_if_current`.
+pub async fn record_if_current(store: &Store, version: i64, all: &[NewDelivery<'_>]) -> Result<i64> {
+    crate::log::append_if_current(store, version, &events(all)?).await
+}
+
+fn events<'a>(all: &[NewDelivery<'a>]) -> Result<Vec<crate::log::NewEvent<'a>>> {
     let mut events = Vec::with_capacity(all.len());
     for d in all {
         let body = Body {
@@ -85,7 +96,7 @@ pub async fn record_all(conn: &mut AnyConnection, all: &[NewDelivery<'_>]) -> Re
                 .map_err(|e| StoreError::Corrupt(format!("a delivery record does not serialise: {e}")))?,
         });
     }
-    crate::log::append(conn, &events).await
+    Ok(events)
 }
 
 /// A delivery event's body, its keys sorted: the form release builds have always written (a `serde_json::Value` map

@@ -179,6 +179,8 @@ pub struct Store {
     /// recorder's transaction. Measured there: the start of a transaction took 3.4 ms with the pool, 2.4 ms without
     /// (the rest is waiting for a CPU on a loaded machine).
     write_slot: Arc<tokio::sync::Mutex<Option<AnyConnection>>>,
+    /// Commitments of the log events this process committed, for the sequencer (see [`log::Fresh`]).
+    fresh: Arc<log::Fresh>,
 }
 
 macro_rules! migrations {
@@ -200,7 +202,11 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 128;
 /// parameters: with numbered ones it looks each parameter up by name when binding, which costs time quadratic in
 /// their number; PostgreSQL needs `$n`.
 pub(crate) fn values(conn: &AnyConnection, rows: usize, cols: usize) -> String {
-    let sqlite = conn.backend_name() == "SQLite";
+    values_for(conn.backend_name() == "SQLite", rows, cols)
+}
+
+/// [`values`], for SQLite or not.
+pub(crate) fn values_for(sqlite: bool, rows: usize, cols: usize) -> String {
     let mut sql = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -263,7 +269,7 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self { pool, writer, backend, key: None, write_slot: Arc::default() })
+        Ok(Self { pool, writer, backend, key: None, write_slot: Arc::default(), fresh: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -351,6 +357,46 @@ impl Store {
             }
             Backend::Postgres => WriteTx { inner: Tx::Pooled(self.writer.begin().await?) },
         })
+    }
+
+    /// SQLite only: runs `script` — one whole write transaction, `BEGIN IMMEDIATE` to `COMMIT` — on the writer
+    /// connection, in this process's turn to write, and returns the rows it selects. The script goes to the
+    /// connection's thread in one message and runs there to its end; sqlx's `fetch_all` is what lets it (`fetch_one`
+    /// would stop the script at its first row, before `COMMIT`). Should a statement fail, or this future be dropped
+    /// before the script has answered, the connection is closed — which rolls back whatever it left open — and the
+    /// next writer opens another.
+    pub(crate) async fn run_script<'q>(
+        &self,
+        script: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        /// Closes the connection in the slot unless disarmed.
+        struct Unfinished(tokio::sync::OwnedMutexGuard<Option<AnyConnection>>, bool);
+        impl Drop for Unfinished {
+            fn drop(&mut self) {
+                if self.1 {
+                    if let Some(conn) = self.0.take() {
+                        // Dropping a SQLite connection ends its thread, which closes the database handle.
+                        drop(conn);
+                    }
+                }
+            }
+        }
+        let slot = tokio::time::timeout(Duration::from_secs(10), self.write_slot.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Busy(10))?;
+        let mut run = Unfinished(slot, true);
+        let conn = match run.0.as_mut() {
+            Some(conn) => conn,
+            None => run.0.insert(self.writer.acquire().await?.detach()),
+        };
+        let rows = script.fetch_all(conn).await?;
+        run.1 = false;
+        Ok(rows)
+    }
+
+    /// The commitments of log events this process committed and the sequencer has not yet taken.
+    pub fn fresh(&self) -> &log::Fresh {
+        &self.fresh
     }
 
     pub async fn close(&self) {

@@ -102,8 +102,13 @@ pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
 /// in the indices would stop the sequencer). On PostgreSQL it locks the log's state row until that transaction
 /// ends.
 pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<()> {
+    append_returning(conn, events).await.map(|_| ())
+}
+
+/// [`append`], returning the first leaf index given and the events' commitments.
+async fn append_returning(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result<(u64, Vec<[u8; 32]>)> {
     if events.is_empty() {
-        return Ok(());
+        return Ok((0, Vec::new()));
     }
     let count = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))?;
     let next: i64 = sqlx::query("UPDATE log_state SET next = next + $1 WHERE id = 1 RETURNING next")
@@ -111,35 +116,163 @@ pub async fn append(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> Result
         .fetch_one(&mut *conn)
         .await?
         .try_get("next")?;
-    let mut leaf = next - count;
+    let first = next - count;
+    let sealed = seal(events)?;
     // `OR FAIL` on SQLite: a failure ends the whole transaction anyway, so the statement needs no journal of its own
     // to undo just itself (copying every page it touches).
     let verb = if conn.backend_name() == "SQLite" { "INSERT OR FAIL" } else { "INSERT" };
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+    let mut leaf = first;
+    for (chunk, sealed) in events.chunks(ROWS_PER_STATEMENT).zip(sealed.chunks(ROWS_PER_STATEMENT)) {
         let sql = format!(
             "{verb} INTO log_events (at, kind, partner_id, advisory_id, body, salt, commitment, leaf_index) VALUES {}",
             crate::values(conn, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
-        // Every salt of the statement from one call to the system's generator.
-        let mut salts = vec![0u8; 32 * chunk.len()];
-        getrandom::fill(&mut salts).map_err(|_| crate::CryptoError::Random)?;
-        for (e, salt) in chunk.iter().zip(salts.chunks_exact(32)) {
-            let commitment = forewarn_tlog::commitment::commit(salt, e.body.as_bytes());
-            q = q
-                .bind(to_db(e.at))
-                .bind(e.kind)
-                .bind(e.partner)
-                .bind(e.advisory)
-                .bind(e.body.as_str())
-                .bind(salt.to_vec())
-                .bind(commitment.to_vec())
-                .bind(leaf);
+        for (e, s) in chunk.iter().zip(sealed) {
+            q = bind_event(q, e, s).bind(leaf);
             leaf += 1;
         }
         q.execute(&mut *conn).await?;
     }
-    Ok(())
+    Ok((first as u64, sealed.into_iter().map(|s| s.commitment).collect()))
+}
+
+/// An event's salt and the commitment to its body under that salt.
+struct Sealed {
+    salt: [u8; 32],
+    commitment: [u8; 32],
+}
+
+fn seal(events: &[NewEvent<'_>]) -> Result<Vec<Sealed>> {
+    // Every salt from one call to the system's generator.
+    let mut salts = vec![0u8; 32 * events.len()];
+    getrandom::fill(&mut salts).map_err(|_| crate::CryptoError::Random)?;
+    Ok(events
+        .iter()
+        .zip(salts.chunks_exact(32))
+        .map(|(e, salt)| {
+            let mut s = [0u8; 32];
+            s.copy_from_slice(salt);
+            Sealed { salt: s, commitment: forewarn_tlog::commitment::commit(salt, e.body.as_bytes()) }
+        })
+        .collect())
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an event's columns `at, kind, partner_id, advisory_id, body, salt, commitment`, in that order.
+fn bind_event<'q>(q: Query<'q>, e: &'q NewEvent<'_>, s: &Sealed) -> Query<'q> {
+    q.bind(to_db(e.at))
+        .bind(e.kind)
+        .bind(e.partner)
+        .bind(e.advisory)
+        .bind(e.body.as_str())
+        .bind(s.salt.to_vec())
+        .bind(s.commitment.to_vec())
+}
+
+/// Appends `events` in a transaction of their own if, and only if, the catalogue is still at `version`; returns
+/// the catalogue's version (so nothing was written when it is not `version`). The delivery recorder's commit: the
+/// records of copies decided on catalogue `version`, durable together with the proof that it was current.
+///
+/// On SQLite the whole transaction is one script on the writer connection — one round trip to its thread instead
+/// of six or more (begin, the version, the counter, the rows, commit), each of which waits for a CPU under a release
+/// burst while every delivery waits for this commit. The committed events' commitments are left in
+/// [`Store::fresh`] for the sequencer.
+pub async fn append_if_current(store: &Store, version: i64, events: &[NewEvent<'_>]) -> Result<i64> {
+    if events.is_empty() {
+        return crate::catalogue::version(&mut *store.conn().await?).await;
+    }
+    if store.backend() != Backend::Sqlite {
+        let mut tx = store.begin().await?;
+        let current = crate::catalogue::version(&mut tx).await?;
+        if current != version {
+            tx.rollback().await?;
+            return Ok(current);
+        }
+        let (first, commitments) = append_returning(&mut tx, events).await?;
+        tx.commit().await?;
+        store.fresh().put(first, commitments);
+        return Ok(current);
+    }
+    let count = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))?;
+    let sealed = seal(events)?;
+    // Each chunk's rows take their leaf indices from `next` as it was before the transaction (offset by their place
+    // in the batch), and are written only when the catalogue is at `version`; the counter moves under the same
+    // condition, after the rows; the last SELECT says which happened. Parameters are anonymous and bound in order.
+    let mut script = String::from("BEGIN IMMEDIATE;\n");
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        script.push_str(
+            "INSERT OR FAIL INTO log_events (at, kind, partner_id, advisory_id, body, salt, commitment, leaf_index) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, s.next + v.column8 \
+             FROM (VALUES ",
+        );
+        script.push_str(&crate::values_for(true, chunk.len(), 8));
+        script.push_str(") AS v JOIN log_state AS s ON s.id = 1 JOIN catalogue AS c ON c.id = 1 AND c.version = ?;\n");
+    }
+    script.push_str(
+        "UPDATE log_state SET next = next + ? WHERE id = 1 AND (SELECT version FROM catalogue WHERE id = 1) = ?;\n\
+         SELECT c.version AS version, s.next AS next FROM catalogue AS c JOIN log_state AS s ON c.id = 1 AND s.id = 1;\n\
+         COMMIT;",
+    );
+    let mut q = sqlx::query(&script);
+    let mut offset = 0i64;
+    for (chunk, sealed) in events.chunks(ROWS_PER_STATEMENT).zip(sealed.chunks(ROWS_PER_STATEMENT)) {
+        for (e, s) in chunk.iter().zip(sealed) {
+            q = bind_event(q, e, s).bind(offset);
+            offset += 1;
+        }
+        q = q.bind(version);
+    }
+    q = q.bind(count).bind(version);
+    let rows = store.run_script(q).await?;
+    let row = rows.first().ok_or_else(|| StoreError::Corrupt("the log's state row is missing".into()))?;
+    let current: i64 = row.try_get("version")?;
+    if current == version {
+        let next: i64 = row.try_get("next")?;
+        store.fresh().put((next - count) as u64, sealed.into_iter().map(|s| s.commitment).collect());
+    }
+    Ok(current)
+}
+
+/// Commitments of events this process committed, by leaf index, kept for the sequencer: it integrates them without
+/// reading back what was just written. Only ever given events after their transaction committed, so an entry here
+/// is exactly what the database holds at that index; whatever is missing (events another process or another
+/// writer of this one appended) the sequencer reads from the database.
+#[derive(Debug, Default)]
+pub struct Fresh {
+    commitments: std::sync::Mutex<std::collections::BTreeMap<u64, [u8; 32]>>,
+}
+
+/// Most entries [`Fresh`] keeps; beyond, it forgets them all (the sequencer then reads them back instead).
+const FRESH_LIMIT: usize = 1 << 20;
+
+impl Fresh {
+    /// Records the commitments of committed events from leaf index `first` on.
+    pub(crate) fn put(&self, first: u64, commitments: Vec<[u8; 32]>) {
+        let Ok(mut map) = self.commitments.lock() else { return };
+        if map.len() + commitments.len() > FRESH_LIMIT {
+            map.clear();
+        }
+        map.extend((first..).zip(commitments));
+    }
+
+    /// Takes the run of consecutive entries from leaf index `from` on, at most `max` of them, as (leaf index,
+    /// commitment); forgets every entry below the run's end.
+    fn take_from(&self, from: u64, max: usize) -> Vec<(i64, Vec<u8>)> {
+        let Ok(mut map) = self.commitments.lock() else { return Vec::new() };
+        let rest = map.split_off(&from);
+        *map = rest;
+        let mut run = Vec::new();
+        while run.len() < max {
+            let index = from + run.len() as u64;
+            match map.remove(&index) {
+                Some(c) => run.push((index as i64, c.to_vec())),
+                None => break,
+            }
+        }
+        run
+    }
 }
 
 /// The integrated tree's size.
@@ -387,7 +520,10 @@ pub async fn integrate(
         let mut conn = store.conn().await?;
         let size = size(&mut conn).await?;
         if frontier.size() == size {
-            let rows = pending(&mut conn, size, max).await?;
+            let mut rows = store.fresh().take_from(size, max);
+            if rows.is_empty() {
+                rows = pending(&mut conn, size, max).await?;
+            }
             drop(conn);
             if rows.is_empty() {
                 // The cache is only kept after a checkpoint of its size was committed.
@@ -420,7 +556,10 @@ async fn integrate_locked(
 ) -> Result<Option<Integrated>> {
     let mut tx = store.begin().await?;
     let size = locked_size(&mut tx, store.backend()).await?;
-    let rows = pending(&mut tx, size, max).await?;
+    let mut rows = store.fresh().take_from(size, max);
+    if rows.is_empty() {
+        rows = pending(&mut tx, size, max).await?;
+    }
     if rows.is_empty() {
         if latest_checkpoint(&mut tx).await?.is_none() {
             let frontier = restore(&mut tx, size).await?;

@@ -643,6 +643,104 @@ async fn delivery_records_are_written_in_batches_and_read_back_exactly(db: &Test
     );
 }
 
+on_both!(conditional_records_commit_only_on_the_current_catalogue_and_the_log_integrates_them);
+/// The recorder's commit (`deliveries::record_if_current`): written only while the catalogue is at the version the
+/// copies were decided on, nothing at all otherwise; a failed batch leaves nothing and the next one succeeds; the
+/// sequencer integrates what this process committed (from memory) and what others wrote (from the database) into a
+/// log that verifies.
+async fn conditional_records_commit_only_on_the_current_catalogue_and_the_log_integrates_them(db: &TestDb) {
+    use forewarn_store::catalogue;
+    use forewarn_store::deliveries::{self, Channel, NewDelivery};
+    use forewarn_store::log;
+    let id = create_advisory(db, "c").await;
+    let mut c = db.store.conn().await.unwrap();
+    let p = partners::insert(&mut c, &kestrel(), now()).await.unwrap();
+    let signer = log::signer(&mut c, &db.store, "log.forewarn.test", now()).await.unwrap();
+    let version = catalogue::version(&mut c).await.unwrap();
+    drop(c);
+    let kinds = [SectionKind::Summary];
+    let digests: Vec<String> = (0..400).map(|i| format!("{i:064x}")).collect();
+    let batch = |range: std::ops::Range<usize>| -> Vec<NewDelivery<'_>> {
+        digests[range]
+            .iter()
+            .map(|d| NewDelivery {
+                at: now(),
+                partner: &p.id,
+                advisory: &id,
+                revision: 1,
+                sections: &kinds,
+                channel: Channel::Csaf,
+                digest: d,
+                codeword: None,
+            })
+            .collect()
+    };
+    let count = |db: &TestDb| {
+        let store = db.store.clone();
+        async move {
+            let mut c = store.conn().await.unwrap();
+            let n: i64 = scalar(&mut c, "SELECT COUNT(*) FROM log_events WHERE kind = 'delivery'").await;
+            let next: i64 = scalar(&mut c, "SELECT next FROM log_state WHERE id = 1").await;
+            (n, next)
+        }
+    };
+    let (_, next0) = count(db).await;
+    // More rows than one statement holds.
+    assert_eq!(deliveries::record_if_current(&db.store, version, &batch(0..300)).await.unwrap(), version);
+    assert_eq!(count(db).await, (300, next0 + 300));
+    // An event another writer appends, which the sequencer has to read from the database.
+    let mut tx = db.store.begin().await.unwrap();
+    let other = log::NewEvent { at: now(), kind: "test", partner: None, advisory: None, body: "{}".into() };
+    log::append(&mut tx, &[other]).await.unwrap();
+    tx.commit().await.unwrap();
+    // Decided on an older catalogue: nothing written, and the current version said.
+    assert_eq!(deliveries::record_if_current(&db.store, version - 1, &batch(300..310)).await.unwrap(), version);
+    assert_eq!(count(db).await, (300, next0 + 301));
+    // The catalogue moves (a partner is added): copies decided before are not recorded.
+    let mut c = db.store.conn().await.unwrap();
+    partners::insert(&mut c, &NewPartner::new("Hanshan", None, "cn", "entry", &[], &[]).unwrap(), now()).await.unwrap();
+    let moved = catalogue::version(&mut c).await.unwrap();
+    drop(c);
+    assert!(moved > version);
+    assert_eq!(deliveries::record_if_current(&db.store, version, &batch(310..320)).await.unwrap(), moved);
+    assert_eq!(count(db).await, (300, next0 + 301));
+    // A batch that fails (its leaf indices collide with stored ones) leaves nothing, and the writer goes on.
+    let mut c = db.store.conn().await.unwrap();
+    sqlx::query("UPDATE log_state SET next = next - 1 WHERE id = 1").execute(&mut *c).await.unwrap();
+    assert!(deliveries::record_if_current(&db.store, moved, &batch(320..330)).await.is_err());
+    sqlx::query("UPDATE log_state SET next = next + 1 WHERE id = 1").execute(&mut *c).await.unwrap();
+    drop(c);
+    assert_eq!(count(db).await, (300, next0 + 301));
+    assert_eq!(deliveries::record_if_current(&db.store, moved, &batch(330..400)).await.unwrap(), moved);
+    assert_eq!(count(db).await, (370, next0 + 371));
+    let mut tx = db.store.begin().await.unwrap();
+    log::append(
+        &mut tx,
+        &[log::NewEvent { at: now(), kind: "test", partner: None, advisory: None, body: "{}".into() }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // Exactly the written batches' digests are recorded.
+    let mut c = db.store.conn().await.unwrap();
+    let listed = deliveries::list(&mut c, Some(p.id.as_str()), None, 1000).await.unwrap();
+    let mut got: Vec<&str> = listed.iter().map(|d| d.digest.as_str()).collect();
+    got.sort_unstable();
+    let want: Vec<&str> = digests[..300].iter().chain(&digests[330..400]).map(String::as_str).collect();
+    assert_eq!(got, want);
+    drop(c);
+    // Integrated in small batches, from memory and from the database alike: the log verifies.
+    let mut cache = None;
+    while log::integrate(&db.store, &signer, &mut cache, 64, now()).await.unwrap().is_some() {}
+    let mut c = db.store.conn().await.unwrap();
+    assert_eq!(log::pending_count(&mut c).await.unwrap(), 0);
+    let size = log::size(&mut c).await.unwrap();
+    assert_eq!(size as i64, next0 + 372);
+    let v = log::verify(&mut c, &signer.verifier(), |_| {}).await.unwrap();
+    assert_eq!(v.problems, vec![]);
+    assert_eq!(v.entries, size);
+}
+
 /// Appends `n` admin events and integrates them in batches of `batch`.
 async fn log_events(db: &TestDb, n: usize, batch: usize) -> forewarn_tlog::note::SignerKey {
     use forewarn_store::log;
