@@ -262,7 +262,13 @@ impl Store {
                 let pool = open(8, 2_000, 1_000).await.map_err(StoreError::connect)?;
                 // The writer checkpoints at 8,000 pages (32 MB) instead of SQLite's 1,000: the log's index pages
                 // change in every commit, and a checkpoint copies each page once however often it changed.
-                (pool, open(1, 64 * 1024, 8_000).await.map_err(StoreError::connect)?)
+                //
+                // Its page cache is small (4 MB): writes touch the ends of the log's table and of its bucketed
+                // indexes, which fit. A large one costs at every commit: when a B-tree rebalance has swapped page
+                // numbers in a transaction (SQLite parks a page at the locking page's number meanwhile, page 262,145),
+                // the commit drops cached pages beyond the database's end by walking the whole cache — with 64 MB,
+                // 16,000 pages and about a millisecond per commit, on the thread every delivery waits for.
+                (pool, open(1, 4 * 1024, 8_000).await.map_err(StoreError::connect)?)
             }
             Backend::Postgres => {
                 let pool = open(10, 0, 0).await.map_err(StoreError::connect)?;

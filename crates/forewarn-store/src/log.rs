@@ -200,6 +200,10 @@ pub async fn append_if_current(store: &Store, version: i64, events: &[NewEvent<'
     // Each chunk's rows take their leaf indices from `next` as it was before the transaction (offset by their place
     // in the batch), and are written only when the catalogue is at `version`; the counter moves under the same
     // condition, after the rows; the last SELECT says which happened. Parameters are anonymous and bound in order.
+    //
+    // Each chunk's VALUES list is padded with rows of NULLs (which the statement skips) to a power of two, so that a
+    // dozen scripts cover every batch and each stays prepared in the connection's statement cache; with one script
+    // per batch size, most batches had to be compiled again.
     let mut script = String::from("BEGIN IMMEDIATE;\n");
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         script.push_str(
@@ -207,8 +211,11 @@ pub async fn append_if_current(store: &Store, version: i64, events: &[NewEvent<'
              SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, s.next + v.column8 \
              FROM (VALUES ",
         );
-        script.push_str(&crate::values_for(true, chunk.len(), 8));
-        script.push_str(") AS v JOIN log_state AS s ON s.id = 1 JOIN catalogue AS c ON c.id = 1 AND c.version = ?;\n");
+        script.push_str(&crate::values_for(true, chunk.len().next_power_of_two(), 8));
+        script.push_str(
+            ") AS v JOIN log_state AS s ON s.id = 1 JOIN catalogue AS c ON c.id = 1 AND c.version = ? \
+             WHERE v.column8 IS NOT NULL;\n",
+        );
     }
     script.push_str(
         "UPDATE log_state SET next = next + ? WHERE id = 1 AND (SELECT version FROM catalogue WHERE id = 1) = ?;\n\
@@ -221,6 +228,11 @@ pub async fn append_if_current(store: &Store, version: i64, events: &[NewEvent<'
         for (e, s) in chunk.iter().zip(sealed) {
             q = bind_event(q, e, s).bind(offset);
             offset += 1;
+        }
+        for _ in chunk.len()..chunk.len().next_power_of_two() {
+            for _ in 0..8 {
+                q = q.bind(None::<i64>);
+            }
         }
         q = q.bind(version);
     }
