@@ -58,6 +58,9 @@ LUA
 # forewarn, started on a fresh copy of the seeded database; prints its figures and appends documents/s to fw.rps.
 forewarn_round() {
     rm -rf "$work/data" && cp -r "$work/seed" "$work/data"
+    # Written back to disk first, so that forewarn's commits (each waits for its fsync) do not queue behind the
+    # copy's writeback.
+    sync
     FOREWARN_LOG=warn FOREWARN_RATE_LIMIT_PER_MINUTE=0 "$FW" --data-dir "$work/data" serve --listen 127.0.0.1:18900 >/dev/null 2>&1 &
     fw_pid=$!
     for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18900/healthz >/dev/null && break; sleep 0.2; done
@@ -109,6 +112,9 @@ with open(f"{work}/static-pairs.txt", "w") as pairs:
 PY
 chmod 755 "$work"
 chmod -R a+rX "$work/static"
+# The 3.4 GB of static files just written go to disk now, not during the next rounds: the kernel's writeback of them
+# took 20-40 s, and forewarn's commits in round 2 waited behind it (p99 of 470 ms in that round only).
+sync
 cat > "$work/nginx.conf" <<CONF
 worker_processes 2;
 pid $work/nginx.pid;
