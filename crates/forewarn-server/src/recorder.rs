@@ -9,10 +9,10 @@
 //! Requests decide on an in-memory snapshot of the catalogue (`delivery::Catalogue`) without a query of their own.
 //! Each then passes through here with the snapshot's version: the batch's transaction writes the records only if
 //! the catalogue's change counter, read inside it, is still at that version, and a request whose snapshot is older
-//! is answered [`Confirm::Stale`] and its record is not written — the caller decides again on a fresh snapshot. The counter is read after the request
-//! arrived, so a change committed by any process before a request arrived is always seen by that request's answer
-//! (a suspension takes effect on the next request), and a copy's record commits together with proof that the
-//! decision to serve it was made on the current state.
+//! is answered [`Confirm::Stale`] and its record is not written — the caller decides again on a fresh snapshot.
+//! The counter is read after the request arrived, so a change committed by any process before a request arrived is
+//! always seen by that request's answer (a suspension takes effect on the next request), and a copy's record
+//! commits together with proof that the decision to serve it was made on the current state.
 //!
 //! State in memory here is only a queue of requests in flight; nothing is lost that was acknowledged, and several
 //! servers on one database each run their own recorder.

@@ -256,8 +256,9 @@ pub struct Fresh {
     commitments: std::sync::Mutex<std::collections::BTreeMap<u64, [u8; 32]>>,
 }
 
-/// Most entries [`Fresh`] keeps; beyond, it forgets them all (the sequencer then reads them back instead).
-const FRESH_LIMIT: usize = 1 << 20;
+/// Most entries [`Fresh`] keeps (about 15 MB); beyond, it forgets them all and the sequencer reads them back
+/// instead. A sequencer keeping up holds a few seconds of deliveries at most: 10,000 at 30,000 a second.
+const FRESH_LIMIT: usize = 1 << 18;
 
 impl Fresh {
     /// Records the commitments of committed events from leaf index `first` on.
