@@ -95,6 +95,9 @@ enum Tx {
     Held(Held),
 }
 
+/// The SQLite writer connection's slot, held for a turn to write.
+type WriterSlot = tokio::sync::OwnedMutexGuard<Option<AnyConnection>>;
+
 /// sqlx's own transaction steps, on a connection that stays out of the pool: the same depth tracking, savepoints for
 /// nested transactions and rollback on drop as `sqlx::Transaction`.
 type Manager = <Any as sqlx::Database>::TransactionManager;
@@ -336,15 +339,9 @@ impl Store {
     pub async fn begin(&self) -> Result<WriteTx> {
         Ok(match self.backend {
             Backend::Sqlite => {
-                // As long as SQLite's own busy timeout: a writer that never finishes is an error, not a hang.
-                let mut slot = tokio::time::timeout(Duration::from_secs(10), self.write_slot.clone().lock_owned())
-                    .await
-                    .map_err(|_| StoreError::Busy(10))?;
+                let mut slot = self.writer_turn().await?;
                 for attempt in 0..2 {
-                    let conn = match slot.as_mut() {
-                        Some(conn) => conn,
-                        None => slot.insert(self.writer.acquire().await?.detach()),
-                    };
+                    let conn = self.writer_in(&mut slot).await?;
                     match Manager::begin(conn, Some("BEGIN IMMEDIATE".into())).await {
                         Ok(()) => break,
                         // Still inside an earlier transaction whose rollback failed: start again on a new
@@ -375,29 +372,36 @@ impl Store {
         &self,
         script: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<Vec<sqlx::any::AnyRow>> {
-        /// Closes the connection in the slot unless disarmed.
-        struct Unfinished(tokio::sync::OwnedMutexGuard<Option<AnyConnection>>, bool);
+        /// Empties the slot unless disarmed: dropping a SQLite connection ends its thread, which closes the handle.
+        struct Unfinished(WriterSlot, bool);
         impl Drop for Unfinished {
             fn drop(&mut self) {
                 if self.1 {
-                    if let Some(conn) = self.0.take() {
-                        // Dropping a SQLite connection ends its thread, which closes the database handle.
-                        drop(conn);
-                    }
+                    self.0.take();
                 }
             }
         }
-        let slot = tokio::time::timeout(Duration::from_secs(10), self.write_slot.clone().lock_owned())
-            .await
-            .map_err(|_| StoreError::Busy(10))?;
-        let mut run = Unfinished(slot, true);
-        let conn = match run.0.as_mut() {
-            Some(conn) => conn,
-            None => run.0.insert(self.writer.acquire().await?.detach()),
-        };
-        let rows = script.fetch_all(conn).await?;
+        let mut run = Unfinished(self.writer_turn().await?, true);
+        let rows = script.fetch_all(self.writer_in(&mut run.0).await?).await?;
         run.1 = false;
         Ok(rows)
+    }
+
+    /// SQLite: this process's turn to write, in order of arrival — an error after as long as SQLite's own busy
+    /// timeout: a writer that never finishes is an error, not a hang.
+    async fn writer_turn(&self) -> Result<WriterSlot> {
+        tokio::time::timeout(Duration::from_secs(10), self.write_slot.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Busy(10))
+    }
+
+    /// The writer connection in `slot`, opened if there is none.
+    async fn writer_in<'s>(&self, slot: &'s mut WriterSlot) -> Result<&'s mut AnyConnection> {
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => self.writer.acquire().await?.detach(),
+        };
+        Ok(slot.insert(conn))
     }
 
     /// The commitments of log events this process committed and the sequencer has not yet taken.

@@ -110,7 +110,7 @@ async fn append_returning(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> 
     if events.is_empty() {
         return Ok((0, Vec::new()));
     }
-    let count = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))?;
+    let count = event_count(events)?;
     let next: i64 = sqlx::query("UPDATE log_state SET next = next + $1 WHERE id = 1 RETURNING next")
         .bind(count)
         .fetch_one(&mut *conn)
@@ -135,6 +135,10 @@ async fn append_returning(conn: &mut AnyConnection, events: &[NewEvent<'_>]) -> 
         q.execute(&mut *conn).await?;
     }
     Ok((first as u64, sealed.into_iter().map(|s| s.commitment).collect()))
+}
+
+fn event_count(events: &[NewEvent<'_>]) -> Result<i64> {
+    i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))
 }
 
 /// An event's salt and the commitment to its body under that salt.
@@ -195,7 +199,7 @@ pub async fn append_if_current(store: &Store, version: i64, events: &[NewEvent<'
         store.fresh().put(first, commitments);
         return Ok(current);
     }
-    let count = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("too many events at once".into()))?;
+    let count = event_count(events)?;
     let sealed = seal(events)?;
     // Each chunk's rows take their leaf indices from `next` as it was before the transaction (offset by their place
     // in the batch), and are written only when the catalogue is at `version`; the counter moves under the same
@@ -533,10 +537,7 @@ pub async fn integrate(
         let mut conn = store.conn().await?;
         let size = size(&mut conn).await?;
         if frontier.size() == size {
-            let mut rows = store.fresh().take_from(size, max);
-            if rows.is_empty() {
-                rows = pending(&mut conn, size, max).await?;
-            }
+            let rows = pending(store, &mut conn, size, max).await?;
             drop(conn);
             if rows.is_empty() {
                 // The cache is only kept after a checkpoint of its size was committed.
@@ -546,11 +547,7 @@ pub async fn integrate(
             let work = extend(frontier, &rows, signer, now)?;
             let mut tx = store.begin().await?;
             if locked_size(&mut tx, store.backend()).await? == size {
-                let done = Integrated { from: size, size: work.frontier.size(), root: work.root };
-                write(&mut tx, &work).await?;
-                tx.commit().await?;
-                *cache = Some(work.frontier);
-                return Ok(Some(done));
+                return commit(tx, work, size, cache).await;
             }
             tx.rollback().await?;
         }
@@ -569,10 +566,7 @@ async fn integrate_locked(
 ) -> Result<Option<Integrated>> {
     let mut tx = store.begin().await?;
     let size = locked_size(&mut tx, store.backend()).await?;
-    let mut rows = store.fresh().take_from(size, max);
-    if rows.is_empty() {
-        rows = pending(&mut tx, size, max).await?;
-    }
+    let rows = pending(store, &mut tx, size, max).await?;
     if rows.is_empty() {
         if latest_checkpoint(&mut tx).await?.is_none() {
             let frontier = restore(&mut tx, size).await?;
@@ -588,7 +582,17 @@ async fn integrate_locked(
     }
     let frontier = restore(&mut tx, size).await?;
     let work = extend(frontier, &rows, signer, now)?;
-    let done = Integrated { from: size, size: work.frontier.size(), root: work.root };
+    commit(tx, work, size, cache).await
+}
+
+/// Writes and commits an integration of the tree of size `from`, and keeps its frontier.
+async fn commit(
+    mut tx: crate::WriteTx,
+    work: Extended,
+    from: u64,
+    cache: &mut Option<Frontier>,
+) -> Result<Option<Integrated>> {
+    let done = Integrated { from, size: work.frontier.size(), root: work.root };
     write(&mut tx, &work).await?;
     tx.commit().await?;
     *cache = Some(work.frontier);
@@ -606,9 +610,14 @@ async fn locked_size(tx: &mut AnyConnection, backend: Backend) -> Result<u64> {
     u64::try_from(size).map_err(|_| StoreError::Corrupt("negative log size".into()))
 }
 
-/// Up to `max` pending events from leaf `size` on, in leaf order: (leaf index, commitment). One statement, so the
-/// events and the `next` counter come from one snapshot: a transaction's events are all there or none.
-async fn pending(conn: &mut AnyConnection, size: u64, max: usize) -> Result<Vec<(i64, Vec<u8>)>> {
+/// Up to `max` pending events from leaf `size` on, in leaf order: (leaf index, commitment) — those this process
+/// committed from [`Store::fresh`], when it holds the one at `size`; otherwise from the database, in one statement,
+/// so the events and the `next` counter come from one snapshot: a transaction's events are all there or none.
+async fn pending(store: &Store, conn: &mut AnyConnection, size: u64, max: usize) -> Result<Vec<(i64, Vec<u8>)>> {
+    let fresh = store.fresh().take_from(size, max);
+    if !fresh.is_empty() {
+        return Ok(fresh);
+    }
     let rows = sqlx::query(
         "SELECT leaf_index, commitment FROM log_events WHERE leaf_index >= $1 AND leaf_index < \
          (SELECT next FROM log_state WHERE id = 1) ORDER BY leaf_index LIMIT $2",
