@@ -13,14 +13,15 @@
 //! and the embargo. `tracking.status` is `interim` before T and `final` after; each entry of the personalised history
 //! is a revision. Only what the copy holds is written: no section it lacks appears anywhere.
 
-use forewarn_core::{SectionKind, Severity};
+use forewarn_core::{RevisionMeta, SectionKind, Severity};
+use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::json::Pretty;
-use crate::{Personalised, SectionCopy};
+use crate::json::{escape_into, Part, Pretty};
+use crate::{HistoryEntry, Personalised, SectionCopy};
 
 /// Who publishes the documents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publisher {
     pub name: String,
     /// A URL that identifies the publisher (`document.publisher.namespace`).
@@ -38,7 +39,7 @@ pub fn filename(tracking_id: &str) -> String {
     format!("{stem}.json")
 }
 
-fn time(t: jiff::Timestamp) -> String {
+fn time(t: Timestamp) -> String {
     // RFC 3339 in UTC with millisecond precision, as CSAF examples write it: `%Y-%m-%dT%H:%M:%S%.3fZ`, written digit
     // by digit (a document has several, and interpreting a pattern each time was a visible part of rendering).
     let d = jiff::tz::Offset::UTC.to_datetime(t);
@@ -78,20 +79,148 @@ pub struct Csaf<'a> {
     document: Document<'a>,
     product_tree: ProductTree<'a>,
     vulnerabilities: Vec<Vulnerability<'a>>,
+    #[serde(skip)]
+    copy: &'a Personalised,
+    #[serde(skip)]
+    publisher: &'a Publisher,
 }
 
 impl Csaf<'_> {
     /// The document as served: pretty-printed JSON and a final newline — the bytes `serde_json::to_writer_pretty`
-    /// gives for this value (tests check it), written by [`crate::json::Pretty`], which escapes faster.
+    /// gives for this value (tests check it), written by [`crate::json::Pretty`], which escapes faster. Always made
+    /// as its [`Template`] filled with the copy's own parts, so that a cached template gives the same bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Pretty::with_capacity(16 * 1024);
+        self.template().fill_unchecked(self.copy)
+    }
+
+    /// The document with holes where the partner's id and the sections' text go.
+    pub fn template(&self) -> Template {
+        let mut w = Pretty::with_capacity(8 * 1024);
         w.object();
         w.object_at("document", |w| self.document.write(w));
         w.object_at("product_tree", |w| w.objects("branches", &self.product_tree.branches, Branch::write));
         w.objects("vulnerabilities", &self.vulnerabilities, Vulnerability::write);
         w.end_object();
-        let mut out = w.into_bytes();
-        out.push(b'\n');
+        let (mut bytes, holes) = w.into_parts();
+        bytes.push(b'\n');
+        Template { bytes, holes, shape: Shape::of(self.copy, self.publisher) }
+    }
+}
+
+/// The CSAF document every copy of one shape shares — the same advisory revision and metadata, visible sections,
+/// personalised history, release time and status, and publisher — with holes where each copy's own parts go: its
+/// partner's id and its sections' (fingerprinted) text. A release makes thousands of copies of a handful of shapes;
+/// filling a template copies bytes instead of building and writing the whole document again for each.
+///
+/// [`Template::fill`] gives exactly [`Csaf::to_bytes`] of the copy (which is itself a template filled), and refuses a
+/// copy of another shape: everything the document says besides the holes is compared with the copy first.
+#[derive(Debug)]
+pub struct Template {
+    bytes: Vec<u8>,
+    /// (offset in `bytes`, what goes there), in order.
+    holes: Vec<(usize, Hole)>,
+    shape: Shape,
+}
+
+/// A copy's own part of its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hole {
+    /// The partner's id, in `distribution.text`.
+    Partner,
+    /// A section's text.
+    Section(SectionKind),
+}
+
+/// Everything of a copy (and the publisher) that its document depends on, except what goes in the holes.
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    advisory_id: String,
+    revision: u32,
+    meta: RevisionMeta,
+    kinds: Vec<SectionKind>,
+    history: Vec<HistoryEntry>,
+    release_at: Timestamp,
+    released: bool,
+    /// The copy's time of making, which the dates fall back to when its history is empty; `None` otherwise.
+    generated_at: Option<Timestamp>,
+    publisher: Publisher,
+}
+
+impl Shape {
+    fn of(copy: &Personalised, publisher: &Publisher) -> Self {
+        Self {
+            advisory_id: copy.advisory_id.clone(),
+            revision: copy.revision,
+            meta: copy.meta.clone(),
+            kinds: copy.sections.iter().map(|(k, _)| *k).collect(),
+            history: copy.history.clone(),
+            release_at: copy.release_at,
+            released: copy.released,
+            generated_at: copy.history.is_empty().then_some(copy.generated_at),
+            publisher: publisher.clone(),
+        }
+    }
+
+    /// Whether `copy` has this shape; compared in place, without making its shape.
+    fn fits(&self, copy: &Personalised, publisher: &Publisher) -> bool {
+        self.revision == copy.revision
+            && self.released == copy.released
+            && self.release_at == copy.release_at
+            && self.advisory_id == copy.advisory_id
+            && self.kinds.iter().copied().eq(copy.sections.iter().map(|(k, _)| *k))
+            && self.history == copy.history
+            && self.generated_at == copy.history.is_empty().then_some(copy.generated_at)
+            && self.publisher == *publisher
+            && self.meta == copy.meta
+    }
+}
+
+impl Template {
+    /// The template of `copy`'s shape.
+    pub fn of(copy: &Personalised, publisher: &Publisher) -> Self {
+        document(copy, publisher).template()
+    }
+
+    /// Whether `copy` (for `publisher`) has this template's shape.
+    pub fn fits(&self, copy: &Personalised, publisher: &Publisher) -> bool {
+        self.shape.fits(copy, publisher)
+    }
+
+    /// The document of `copy`, the bytes [`Csaf::to_bytes`] gives; `None` when the copy has another shape.
+    pub fn fill(&self, copy: &Personalised, publisher: &Publisher) -> Option<Vec<u8>> {
+        self.fits(copy, publisher).then(|| self.fill_unchecked(copy))
+    }
+
+    /// Whether other copies can have this shape: not when the copy has no history, as its dates are then its time
+    /// of making (a template of such a copy fits no later one).
+    pub fn reusable(&self) -> bool {
+        self.shape.generated_at.is_none()
+    }
+
+    fn fill_unchecked(&self, copy: &Personalised) -> Vec<u8> {
+        let section = |kind: SectionKind| copy.section(kind);
+        let room = self.holes.iter().fold(self.bytes.len(), |n, (_, hole)| {
+            n + match hole {
+                Hole::Partner => copy.partner_id.len() + 16,
+                Hole::Section(k) => section(*k).map_or(0, |s| s.json_pieces().map_or(s.len() + 64, |(len, _)| len)),
+            }
+        });
+        let mut out = Vec::with_capacity(room);
+        let mut at = 0;
+        for (offset, hole) in &self.holes {
+            out.extend_from_slice(&self.bytes[at..*offset]);
+            at = *offset;
+            match hole {
+                Hole::Partner => escape_into(&mut out, &copy.partner_id),
+                // A copy that fits has every section its template has a hole for.
+                Hole::Section(kind) => match section(*kind).map(|s| (s, s.json_pieces())) {
+                    Some((_, Some((_, pieces)))) => pieces.for_each(|p| out.extend_from_slice(p)),
+                    Some((s, None)) => escape_into(&mut out, s.text()),
+                    None => {}
+                },
+            }
+        }
+        out.extend_from_slice(&self.bytes[at..]);
         out
     }
 }
@@ -114,7 +243,8 @@ impl Document<'_> {
                 w.field("label", self.distribution.tlp.label);
                 w.field("url", self.distribution.tlp.url);
             });
-            w.field("text", &self.distribution.text);
+            let text = &self.distribution.text;
+            w.field_with_holes("text", &[Part::Text(SHARED_WITH), Part::Hole(Hole::Partner), Part::Text(&text.after)]);
         });
         if let Some(s) = &self.aggregate_severity {
             w.object_at("aggregate_severity", |w| w.field("text", s.text));
@@ -223,7 +353,7 @@ struct Document<'a> {
     title: &'a str,
     lang: &'static str,
     publisher: PublisherJson<'a>,
-    distribution: Distribution,
+    distribution: Distribution<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aggregate_severity: Option<Text>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -239,9 +369,25 @@ struct PublisherJson<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct Distribution {
+struct Distribution<'a> {
     tlp: Tlp,
-    text: String,
+    text: DistributionText<'a>,
+}
+
+/// How `distribution.text` begins; the partner's id follows.
+const SHARED_WITH: &str = "TLP:AMBER+STRICT. Shared in confidence with ";
+
+/// `distribution.text`: [`SHARED_WITH`], the partner's id (a hole in a template), and the rest.
+#[derive(Debug)]
+struct DistributionText<'a> {
+    partner: &'a str,
+    after: String,
+}
+
+impl Serialize for DistributionText<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{SHARED_WITH}{}{}", self.partner, self.after))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -267,21 +413,19 @@ struct Note<'a> {
 /// section's plain text is never assembled for a CSAF document.
 #[derive(Debug, Clone, Copy)]
 enum SectionText<'a> {
-    Copy(&'a SectionCopy),
+    Copy(SectionKind, &'a SectionCopy),
     Plain(&'a str),
 }
 
 impl<'a> SectionText<'a> {
     fn of(copy: &'a Personalised, kind: SectionKind) -> Option<Self> {
-        copy.section(kind).map(Self::Copy)
+        copy.section(kind).map(|s| Self::Copy(kind, s))
     }
 
+    /// A section's text is a hole, filled from the copy.
     fn write(&self, w: &mut Pretty, key: &'static str) {
         match self {
-            Self::Copy(s) => match s.json_pieces() {
-                Some((len, pieces)) => w.escaped_field(key, len, pieces),
-                None => w.field(key, s.text()),
-            },
+            Self::Copy(kind, _) => w.field_with_holes(key, &[Part::Hole(Hole::Section(*kind))]),
             Self::Plain(text) => w.field(key, text),
         }
     }
@@ -290,7 +434,7 @@ impl<'a> SectionText<'a> {
 impl Serialize for SectionText<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Copy(s) => serializer.serialize_str(s.text()),
+            Self::Copy(_, s) => serializer.serialize_str(s.text()),
             Self::Plain(text) => serializer.serialize_str(text),
         }
     }
@@ -470,12 +614,14 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
         publisher: PublisherJson { category: "vendor", name: &publisher.name, namespace: &publisher.namespace },
         distribution: Distribution {
             tlp: Tlp { label: "AMBER", url: "https://www.first.org/tlp/" },
-            text: format!(
-                "TLP:AMBER+STRICT. Shared in confidence with {} for its own organisation only, under embargo until {} ({}). This copy is personalised for that partner; do not redistribute.",
-                copy.partner_id,
-                time(copy.release_at),
-                if copy.released { "the embargo has ended" } else { "the embargo is in force" }
-            ),
+            text: DistributionText {
+                partner: &copy.partner_id,
+                after: format!(
+                    " for its own organisation only, under embargo until {} ({}). This copy is personalised for that partner; do not redistribute.",
+                    time(copy.release_at),
+                    if copy.released { "the embargo has ended" } else { "the embargo is in force" }
+                ),
+            },
         },
         aggregate_severity: meta
             .cvss
@@ -566,7 +712,7 @@ pub fn document<'a>(copy: &'a Personalised, publisher: &'a Publisher) -> Csaf<'a
     } else {
         meta.cves.iter().map(|cve| Vulnerability { cve: Some(cve.as_str()), ..vulnerability.clone() }).collect()
     };
-    Csaf { document, product_tree: ProductTree { branches }, vulnerabilities }
+    Csaf { document, product_tree: ProductTree { branches }, vulnerabilities, copy, publisher }
 }
 
 #[cfg(test)]
@@ -582,12 +728,12 @@ mod tests {
         let mut seconds: i64 = -62_135_596_800; // 0001-01-01
         while seconds < 253_402_300_799 {
             for nanos in [0, 1, 999_999, 1_000_000, 123_456_789, 999_999_999] {
-                let t = jiff::Timestamp::new(seconds, nanos).unwrap();
+                let t = Timestamp::new(seconds, nanos).unwrap();
                 assert_eq!(time(t), t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), "{seconds} {nanos}");
             }
             seconds += 7_777_777 + seconds.rem_euclid(86_399);
         }
-        let before = jiff::Timestamp::new(-62_135_596_801, 0).unwrap();
+        let before = Timestamp::new(-62_135_596_801, 0).unwrap();
         assert_eq!(time(before), before.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
     }
 
@@ -595,7 +741,7 @@ mod tests {
     /// threats, scores — comes out as serde_json's pretty form of the same value.
     #[test]
     fn served_bytes_are_serde_json_pretty() {
-        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
         let text = "Line one \"quoted\" and back\\slash,\n\ttabbed — ünïcode\u{1}.\n\n```\ncode {}\n```";
         let copy = Personalised {
             advisory_id: "ADV-2026-0042".into(),
@@ -648,5 +794,109 @@ mod tests {
             want.push(b'\n');
             assert_eq!(String::from_utf8(doc.to_bytes()).unwrap(), String::from_utf8(want).unwrap());
         }
+    }
+
+    fn sample_copy(partner: &str) -> (Personalised, Publisher) {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let key = forewarn_mark::code::Key::from_bytes([9; 32]);
+        let sections = [SectionKind::Summary, SectionKind::Details, SectionKind::Mitigation]
+            .into_iter()
+            .map(|k| {
+                let section = crate::code_section("ADV-2026-0007", 1, k);
+                let text = format!("The {k} \"quoted\", for example; the behavior cannot change.\n\n- one\n- two");
+                let m = crate::MarkedSection::prepare(&key, &section, &text).unwrap();
+                let symbols = m.marked.symbols(&key, &section, partner);
+                (k, SectionCopy::marked(std::sync::Arc::new(m), symbols))
+            })
+            .collect();
+        let copy = Personalised {
+            advisory_id: "ADV-2026-0007".into(),
+            revision: 1,
+            partner_id: partner.into(),
+            meta: RevisionMeta {
+                title: "Overflow in \"parser\"".into(),
+                products: vec![Product::new("Contoso Widget", vec!["1.0".into()]).unwrap()],
+                cvss: Some(Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").unwrap()),
+                cwe: None,
+                cves: vec![CveId::parse("CVE-2026-1111").unwrap()],
+                flags: vec![],
+            },
+            sections,
+            upcoming: vec![],
+            attachments: std::sync::Arc::from([]),
+            release_at: at("2026-12-08T18:00:00Z"),
+            released: true,
+            history: vec![HistoryEntry {
+                at: at("2026-12-03T18:00:00Z"),
+                summary: "Initial release to this partner: Summary, Details, Mitigation".into(),
+            }],
+            generated_at: at("2026-12-09T00:00:00Z"),
+            fingerprint: None,
+        };
+        (copy, Publisher { name: "Contoso PSIRT".into(), namespace: "https://psirt.contoso.example".into() })
+    }
+
+    /// One partner's template gives another partner's copy of the same shape exactly its own document: its id, its
+    /// fingerprinted sections, and not one byte of the first partner's.
+    #[test]
+    fn a_template_fills_every_copy_of_its_shape_with_that_copys_own_parts() {
+        let (first, publisher) = sample_copy("kestrel");
+        let template = Template::of(&first, &publisher);
+        assert!(template.reusable());
+        for partner in ["hanshan", "a\"partner\\with-escapes", "kestrel"] {
+            let (copy, _) = sample_copy(partner);
+            let want = document(&copy, &publisher).to_bytes();
+            assert_eq!(template.fill(&copy, &publisher), Some(want.clone()), "{partner}");
+            let text = String::from_utf8(want).unwrap();
+            let escaped = serde_json::to_string(partner).unwrap();
+            assert!(text.contains(&format!("with {} for", &escaped[1..escaped.len() - 1])), "{partner}");
+            assert_eq!(text.contains("kestrel"), partner == "kestrel");
+        }
+        let (other, _) = sample_copy("hanshan");
+        assert_ne!(
+            template.fill(&other, &publisher),
+            template.fill(&first, &publisher),
+            "copies differ by their marks"
+        );
+    }
+
+    /// A copy that differs from the template's in anything the document says outside its holes is refused.
+    #[test]
+    fn a_template_refuses_a_copy_of_another_shape() {
+        let (copy, publisher) = sample_copy("kestrel");
+        let template = Template::of(&copy, &publisher);
+        let later = copy.generated_at + jiff::SignedDuration::from_hours(1);
+        let others: Vec<(&str, Personalised, Publisher)> = vec![
+            (
+                "fewer sections",
+                Personalised { sections: copy.sections[..2].to_vec(), ..copy.clone() },
+                publisher.clone(),
+            ),
+            ("not released", Personalised { released: false, ..copy.clone() }, publisher.clone()),
+            ("moved", Personalised { release_at: later, ..copy.clone() }, publisher.clone()),
+            ("another history", Personalised { history: vec![], ..copy.clone() }, publisher.clone()),
+            ("another revision", Personalised { revision: 2, ..copy.clone() }, publisher.clone()),
+            (
+                "another advisory",
+                Personalised { advisory_id: "ADV-2026-0008".into(), ..copy.clone() },
+                publisher.clone(),
+            ),
+            (
+                "another title",
+                Personalised { meta: RevisionMeta { title: "Other".into(), ..copy.meta.clone() }, ..copy.clone() },
+                publisher.clone(),
+            ),
+            ("another publisher", copy.clone(), Publisher { name: "Other PSIRT".into(), ..publisher.clone() }),
+        ];
+        for (what, other, publisher) in others {
+            assert!(!template.fits(&other, &publisher), "{what}");
+            assert_eq!(template.fill(&other, &publisher), None, "{what}");
+        }
+        // The time of making matters only without a history, and then no other copy fits.
+        assert!(template.fits(&Personalised { generated_at: later, ..copy.clone() }, &publisher));
+        let bare = Personalised { history: vec![], ..copy.clone() };
+        let t = Template::of(&bare, &publisher);
+        assert!(!t.reusable());
+        assert!(!t.fits(&Personalised { generated_at: later, ..bare }, &publisher));
     }
 }

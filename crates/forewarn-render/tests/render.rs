@@ -117,6 +117,19 @@ proptest! {
                 }
                 prop_assert!(!doc.contains("HIDDEN-MARKER-ATTACHMENT"), "attachments never travel in CSAF");
                 prop_assert_eq!(doc.contains("\"status\":\"final\""), now >= t);
+                // This copy's template gives a partner of the same standing its own document, and is refused by a
+                // partner whose copy has another shape (or gives it exactly its own document if it has the same).
+                let template = csaf::Template::of(&copy, &publisher);
+                for (id, tier) in [("p-twin", tier), ("p-other", if tier == "entry" { "validate" } else { "entry" })] {
+                    let other = Partner { id: PartnerId::parse(id).unwrap(), tier: TierName::parse(tier).unwrap(), ..partner.clone() };
+                    let v2 = view(&policy, &other, &AdvisoryFacts { advisory: &advisory, meta: &meta, sections: &present }, now);
+                    let Some(copy2) = render_for(&other, &advisory, content, &v2, now) else { continue };
+                    let own = csaf::document(&copy2, &publisher).to_bytes();
+                    match template.fill(&copy2, &publisher) {
+                        Some(filled) => prop_assert_eq!(filled, own),
+                        None => prop_assert!(id != "p-twin" || !template.reusable(), "a twin's copy has the same shape"),
+                    }
+                }
             }
         }
     }

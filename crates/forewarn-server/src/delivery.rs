@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use forewarn_core::{Advisory, AdvisoryId, AdvisoryState, Partner, SectionKind};
 use forewarn_policy::document::section_index;
 use forewarn_policy::{view_unexplained, AdvisoryFacts, Policy, View};
-use forewarn_render::{render_for, Content, Personalised};
+use forewarn_render::{csaf, render_for, Content, Personalised};
 use forewarn_store::advisories::{self, Outline};
 use forewarn_store::{AnyConnection, Store};
 use jiff::Timestamp;
@@ -115,7 +115,13 @@ struct RevisionContent {
     /// Sections prepared for fingerprinting (and their pieces escaped for JSON).
     marked: [tokio::sync::OnceCell<Arc<forewarn_render::MarkedSection>>; SectionKind::ALL.len()],
     attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
+    /// The CSAF templates of the shapes this revision's copies have had (`forewarn_render::csaf::Template`): a
+    /// handful — one per distinct personalised history and status — however many partners.
+    templates: Mutex<Vec<Arc<csaf::Template>>>,
 }
+
+/// Templates kept per revision; past that the oldest goes.
+const TEMPLATES_PER_REVISION: usize = 64;
 
 /// (advisory id, revision number).
 type RevisionKey = (String, u32);
@@ -137,6 +143,12 @@ impl<K, V> Default for Flight<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq, V: Clone> Flight<K, V> {
+    /// The value of `k` if it has been computed, without waiting or computing.
+    fn peek(&self, k: &K) -> Option<V> {
+        let cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cells.get(k).and_then(|c| c.get().cloned())
+    }
+
     async fn get_or_try_init<F, Fut>(&self, k: K, init: F) -> Result<V, ApiError>
     where
         F: FnOnce() -> Fut,
@@ -166,6 +178,32 @@ impl ContentCache {
 
     async fn revision(&self, id: &AdvisoryId, number: u32) -> Result<Arc<RevisionContent>, ApiError> {
         self.revisions.get_or_try_init((id.to_string(), number), || async { Ok(Arc::default()) }).await
+    }
+
+    /// The CSAF document of `copy` — exactly `csaf::document(copy, publisher).to_bytes()` — from the template of
+    /// its shape, made on first use and kept with the revision's content.
+    pub(crate) fn csaf(&self, copy: &Personalised, publisher: &csaf::Publisher) -> Vec<u8> {
+        let Some(revision) = self.revisions.peek(&(copy.advisory_id.clone(), copy.revision)) else {
+            return csaf::document(copy, publisher).to_bytes();
+        };
+        // Consistent after any panic elsewhere: each change is one push or remove.
+        let kept = || revision.templates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = kept().iter().find(|t| t.fits(copy, publisher)).cloned();
+        if let Some(bytes) = found.and_then(|t| t.fill(copy, publisher)) {
+            return bytes;
+        }
+        let template = csaf::Template::of(copy, publisher);
+        let bytes = template.fill(copy, publisher).unwrap_or_else(|| csaf::document(copy, publisher).to_bytes());
+        if template.reusable() {
+            let mut kept = kept();
+            if !kept.iter().any(|t| t.fits(copy, publisher)) {
+                if kept.len() >= TEMPLATES_PER_REVISION {
+                    kept.remove(0);
+                }
+                kept.push(Arc::new(template));
+            }
+        }
+        bytes
     }
 }
 

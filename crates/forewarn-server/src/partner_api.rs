@@ -234,7 +234,7 @@ pub async fn get_csaf(State(s): State<AppState>, caller: Caller, Path(id): Path<
     let (s, id) = (&s, &id);
     let bytes = serve(s, &caller, |current, partner, now| async move {
         let publisher = &s.program.publisher;
-        deliver(s, &current, &partner, id, now, Channel::Csaf, |c| Ok(csaf::document(c, publisher).to_bytes())).await
+        deliver(s, &current, &partner, id, now, Channel::Csaf, |c| Ok(s.content.csaf(c, publisher))).await
     })
     .await?;
     Ok(respond(bytes, "application/json"))
@@ -355,7 +355,7 @@ pub async fn feed_document(
         (file.as_str(), None)
     };
     let (s, year) = (&s, &year);
-    let render = |c: &Personalised| csaf::document(c, &s.program.publisher).to_bytes();
+    let render = |c: &Personalised| s.content.csaf(c, &s.program.publisher);
     let render = &render;
     let (bytes, content_type) = serve(s, &caller, |current, partner, now| async move {
         let (current, partner) = (&current, &partner);
@@ -452,7 +452,7 @@ pub(crate) async fn bundle_for(
         ApiError::Internal
     })?;
     deliver(s, current, partner, id, now, Channel::Bundle, |c| {
-        let doc = csaf::document(c, publisher).to_bytes();
+        let doc = s.content.csaf(c, publisher);
         let mut files = vec![(csaf::filename(&c.advisory_id), doc)];
         files.extend(c.attachments.iter().map(|a| (format!("poc/{}", a.name), a.bytes.clone())));
         forewarn_openpgp::tar(&files, c.updated().as_second())

@@ -300,7 +300,7 @@ async fn csaf(State(s): State<AppState>, Visitor { session, client }: Visitor, P
     let result = crate::partner_api::serve_as(s2, admit(&session, client), |current, partner, now| async move {
         let publisher = &s2.program.publisher;
         crate::partner_api::deliver(s2, &current, &partner, id2, now, Channel::Csaf, |c| {
-            Ok(forewarn_render::csaf::document(c, publisher).to_bytes())
+            Ok(s2.content.csaf(c, publisher))
         })
         .await
     })
