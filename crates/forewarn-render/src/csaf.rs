@@ -202,7 +202,10 @@ impl Template {
         let room = self.holes.iter().fold(self.bytes.len(), |n, (_, hole)| {
             n + match hole {
                 Hole::Partner => copy.partner_id.len() + 16,
-                Hole::Section(k) => section(*k).map_or(0, |s| s.json_pieces().map_or(s.len() + 64, |(len, _)| len)),
+                // (Lazily: the text of a fingerprinted section is assembled only when asked for.)
+                Hole::Section(k) => {
+                    section(*k).map_or(0, |s| s.json_pieces().map_or_else(|| s.text().len() + 64, |(len, _)| len))
+                }
             }
         });
         let mut out = Vec::with_capacity(room);
@@ -858,6 +861,20 @@ mod tests {
             template.fill(&first, &publisher),
             "copies differ by their marks"
         );
+    }
+
+    /// A CSAF document copies a fingerprinted section's escaped pieces; its plain text is never assembled for it.
+    #[test]
+    fn filling_a_template_leaves_the_sections_text_unassembled() {
+        let (copy, publisher) = sample_copy("kestrel");
+        let unassembled = |copy: &Personalised| {
+            copy.sections.iter().all(|(_, s)| matches!(&s.0, crate::Form::Marked { text, .. } if text.get().is_none()))
+        };
+        assert!(unassembled(&copy));
+        let bytes = Template::of(&copy, &publisher).fill(&copy, &publisher).unwrap();
+        assert!(unassembled(&copy));
+        assert!(String::from_utf8(bytes).unwrap().contains(&serde_json::to_string(copy.sections[0].1.text()).unwrap()));
+        assert!(!unassembled(&copy), "text() assembles it");
     }
 
     /// A copy that differs from the template's in anything the document says outside its holes is refused.
