@@ -441,6 +441,57 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
+    /// CSAF documents made from the templates the cache keeps are the documents themselves, for every partner; one
+    /// template is kept per shape, and a copy of a revision the cache has not seen is rendered whole.
+    #[tokio::test]
+    async fn documents_from_kept_templates_are_the_documents_themselves() {
+        use forewarn_render::{HistoryEntry, SectionCopy};
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let publisher = csaf::Publisher { name: "PSIRT".into(), namespace: "https://psirt.example.com".into() };
+        let copy = |partner: &str, first_seen: &str| Personalised {
+            advisory_id: "ADV-2026-0001".into(),
+            revision: 1,
+            partner_id: partner.into(),
+            meta: forewarn_core::RevisionMeta {
+                title: "A flaw".into(),
+                products: vec![],
+                cvss: None,
+                cwe: None,
+                cves: vec![],
+                flags: vec![],
+            },
+            sections: vec![
+                (SectionKind::Summary, SectionCopy::plain(format!("Summary as {partner} reads it"))),
+                (SectionKind::Details, SectionCopy::plain(format!("Details \"for\" {partner}"))),
+            ],
+            upcoming: vec![],
+            attachments: Arc::from([]),
+            release_at: at("2026-12-08T18:00:00Z"),
+            released: false,
+            history: vec![HistoryEntry { at: at(first_seen), summary: "Initial release to this partner".into() }],
+            generated_at: at("2026-12-07T00:00:00Z"),
+            fingerprint: None,
+        };
+        let cache = ContentCache::default();
+        let unseen = copy("kestrel", "2026-12-01T18:00:00Z");
+        assert_eq!(cache.csaf(&unseen, &publisher), csaf::document(&unseen, &publisher).to_bytes());
+        let revision = cache.revision(&AdvisoryId::parse("ADV-2026-0001").unwrap(), 1).await.unwrap();
+        let partners = [
+            ("kestrel", "2026-12-01T18:00:00Z"),
+            ("hanshan", "2026-12-07T18:00:00Z"),
+            ("polder", "2026-12-01T18:00:00Z"),
+        ];
+        for _ in 0..2 {
+            for (partner, first_seen) in partners {
+                let c = copy(partner, first_seen);
+                let bytes = cache.csaf(&c, &publisher);
+                assert_eq!(bytes, csaf::document(&c, &publisher).to_bytes(), "{partner}");
+                assert!(String::from_utf8(bytes).unwrap().contains(&format!("Summary as {partner} reads it")));
+            }
+        }
+        assert_eq!(revision.templates.lock().unwrap().len(), 2, "two shapes: two histories");
+    }
+
     /// A failure is not kept: the next caller computes again.
     #[tokio::test]
     async fn a_failed_computation_is_tried_again() {
