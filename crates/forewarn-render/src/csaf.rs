@@ -90,11 +90,18 @@ impl Csaf<'_> {
     /// gives for this value (tests check it), written by [`crate::json::Pretty`], which escapes faster. Always made
     /// as its [`Template`] filled with the copy's own parts, so that a cached template gives the same bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.template().fill_unchecked(self.copy)
+        let (bytes, holes) = self.with_holes();
+        fill(&bytes, &holes, self.copy)
     }
 
     /// The document with holes where the partner's id and the sections' text go.
     pub fn template(&self) -> Template {
+        let (bytes, holes) = self.with_holes();
+        Template { bytes, holes, shape: Shape::of(self.copy, self.publisher) }
+    }
+
+    /// The document's bytes with holes, and the holes: (offset, what goes there), in order.
+    fn with_holes(&self) -> (Vec<u8>, Vec<(usize, Hole)>) {
         let mut w = Pretty::with_capacity(8 * 1024);
         w.object();
         w.object_at("document", |w| self.document.write(w));
@@ -103,7 +110,7 @@ impl Csaf<'_> {
         w.end_object();
         let (mut bytes, holes) = w.into_parts();
         bytes.push(b'\n');
-        Template { bytes, holes, shape: Shape::of(self.copy, self.publisher) }
+        (bytes, holes)
     }
 }
 
@@ -184,6 +191,13 @@ impl Template {
         document(copy, publisher).template()
     }
 
+    /// The template of `copy`'s shape and `copy`'s document filled from it (no need to check that it fits).
+    pub fn with_document(copy: &Personalised, publisher: &Publisher) -> (Self, Vec<u8>) {
+        let template = Self::of(copy, publisher);
+        let bytes = fill(&template.bytes, &template.holes, copy);
+        (template, bytes)
+    }
+
     /// Whether `copy` (for `publisher`) has this template's shape.
     pub fn fits(&self, copy: &Personalised, publisher: &Publisher) -> bool {
         self.shape.fits(copy, publisher)
@@ -191,7 +205,7 @@ impl Template {
 
     /// The document of `copy`, the bytes [`Csaf::to_bytes`] gives; `None` when the copy has another shape.
     pub fn fill(&self, copy: &Personalised, publisher: &Publisher) -> Option<Vec<u8>> {
-        self.fits(copy, publisher).then(|| self.fill_unchecked(copy))
+        self.fits(copy, publisher).then(|| fill(&self.bytes, &self.holes, copy))
     }
 
     /// Whether other copies can have this shape: not when the copy has no history, as its dates are then its time
@@ -199,36 +213,37 @@ impl Template {
     pub fn reusable(&self) -> bool {
         self.shape.generated_at.is_none()
     }
+}
 
-    fn fill_unchecked(&self, copy: &Personalised) -> Vec<u8> {
-        let section = |kind: SectionKind| copy.section(kind);
-        let room = self.holes.iter().fold(self.bytes.len(), |n, (_, hole)| {
-            n + match hole {
-                Hole::Partner => copy.partner_id.len() + 16,
-                // (Lazily: the text of a fingerprinted section is assembled only when asked for.)
-                Hole::Section(k) => {
-                    section(*k).map_or(0, |s| s.json_pieces().map_or_else(|| s.text().len() + 64, |(len, _)| len))
-                }
-            }
-        });
-        let mut out = Vec::with_capacity(room);
-        let mut at = 0;
-        for (offset, hole) in &self.holes {
-            out.extend_from_slice(&self.bytes[at..*offset]);
-            at = *offset;
-            match hole {
-                Hole::Partner => escape_into(&mut out, &copy.partner_id),
-                // A copy that fits has every section its template has a hole for.
-                Hole::Section(kind) => match section(*kind).map(|s| (s, s.json_pieces())) {
-                    Some((_, Some((_, pieces)))) => pieces.for_each(|p| out.extend_from_slice(p)),
-                    Some((s, None)) => escape_into(&mut out, s.text()),
-                    None => {}
-                },
+/// `bytes` with each hole filled with `copy`'s own part. The copy must have the shape the bytes were written for.
+fn fill(bytes: &[u8], holes: &[(usize, Hole)], copy: &Personalised) -> Vec<u8> {
+    let section = |kind: SectionKind| copy.section(kind);
+    let room = holes.iter().fold(bytes.len(), |n, (_, hole)| {
+        n + match hole {
+            Hole::Partner => copy.partner_id.len() + 16,
+            // (Lazily: the text of a fingerprinted section is assembled only when asked for.)
+            Hole::Section(k) => {
+                section(*k).map_or(0, |s| s.json_pieces().map_or_else(|| s.text().len() + 64, |(len, _)| len))
             }
         }
-        out.extend_from_slice(&self.bytes[at..]);
-        out
+    });
+    let mut out = Vec::with_capacity(room);
+    let mut at = 0;
+    for (offset, hole) in holes {
+        out.extend_from_slice(&bytes[at..*offset]);
+        at = *offset;
+        match hole {
+            Hole::Partner => escape_into(&mut out, &copy.partner_id),
+            // A copy that fits has every section its template has a hole for.
+            Hole::Section(kind) => match section(*kind).map(|s| (s, s.json_pieces())) {
+                Some((_, Some((_, pieces)))) => pieces.for_each(|p| out.extend_from_slice(p)),
+                Some((s, None)) => escape_into(&mut out, s.text()),
+                None => {}
+            },
+        }
     }
+    out.extend_from_slice(&bytes[at..]);
+    out
 }
 
 // Each `write` gives the fields of its struct in declaration order, skipping what `serde(skip_serializing_if)` skips.

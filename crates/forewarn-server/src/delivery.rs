@@ -116,8 +116,9 @@ struct RevisionContent {
     marked: [tokio::sync::OnceCell<Arc<forewarn_render::MarkedSection>>; SectionKind::ALL.len()],
     attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
     /// The CSAF templates of the shapes this revision's copies have had (`forewarn_render::csaf::Template`): a
-    /// handful — one per distinct personalised history and status — however many partners.
-    templates: Mutex<Vec<Arc<csaf::Template>>>,
+    /// handful — one per distinct personalised history and status — however many partners. Replaced whole when one
+    /// is added, so that a request takes the list with one reference count and fills outside the lock.
+    templates: Mutex<Arc<Vec<Arc<csaf::Template>>>>,
 }
 
 /// Templates kept per revision; past that the oldest goes.
@@ -186,21 +187,21 @@ impl ContentCache {
         let Some(revision) = self.revisions.peek(&(copy.advisory_id.clone(), copy.revision)) else {
             return csaf::document(copy, publisher).to_bytes();
         };
-        // Consistent after any panic elsewhere: each change is one push or remove.
+        // Consistent after any panic elsewhere: each change is one assignment.
         let kept = || revision.templates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let found = kept().iter().find(|t| t.fits(copy, publisher)).cloned();
-        if let Some(bytes) = found.and_then(|t| t.fill(copy, publisher)) {
+        let snapshot = kept().clone();
+        // `fill` checks the shape: each kept template is compared with the copy once.
+        if let Some(bytes) = snapshot.iter().find_map(|t| t.fill(copy, publisher)) {
             return bytes;
         }
-        let template = csaf::Template::of(copy, publisher);
-        let bytes = template.fill(copy, publisher).unwrap_or_else(|| csaf::document(copy, publisher).to_bytes());
+        let (template, bytes) = csaf::Template::with_document(copy, publisher);
         if template.reusable() {
             let mut kept = kept();
             if !kept.iter().any(|t| t.fits(copy, publisher)) {
-                if kept.len() >= TEMPLATES_PER_REVISION {
-                    kept.remove(0);
-                }
-                kept.push(Arc::new(template));
+                let skip = (kept.len() + 1).saturating_sub(TEMPLATES_PER_REVISION);
+                let mut list: Vec<_> = kept.iter().skip(skip).cloned().collect();
+                list.push(Arc::new(template));
+                *kept = Arc::new(list);
             }
         }
         bytes
