@@ -212,6 +212,10 @@ pub struct RevisionMeta {
     pub cwe: Option<CweId>,
     pub cves: Vec<CveId>,
     pub flags: Vec<AdvisoryFlag>,
+    /// The fingerprinting scheme this revision's copies are made with (`forewarn_mark::Scheme`): fixed when the
+    /// revision is written, so that copies already delivered read back as they were made after an upgrade.
+    /// Revisions stored before schemes were recorded are scheme 1.
+    pub marking: u16,
 }
 
 impl RevisionMeta {

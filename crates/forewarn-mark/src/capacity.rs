@@ -11,6 +11,8 @@ pub struct Capacity {
     pub dictionary: usize,
     pub serial_comma: usize,
     pub list_order: usize,
+    /// Automatic points in code and detection content (scheme 2).
+    pub code: usize,
     pub prose_words: usize,
     pub prose_sentences: usize,
     pub prose_slots: usize,
@@ -27,7 +29,7 @@ pub struct Capacity {
 impl Capacity {
     /// Positions (variation points).
     pub fn slots(&self) -> usize {
-        self.authored + self.dictionary + self.serial_comma + self.list_order
+        self.authored + self.dictionary + self.serial_comma + self.list_order + self.code
     }
 
     /// Bits of codeword per 100 words of prose.
@@ -79,6 +81,7 @@ pub fn capacity(p: &Prepared) -> Capacity {
                     SlotKind::Dictionary => c.dictionary += 1,
                     SlotKind::SerialComma => c.serial_comma += 1,
                     SlotKind::ListOrder => c.list_order += 1,
+                    SlotKind::Code => c.code += 1,
                 }
                 let q = s.alternatives.len().clamp(2, crate::code::MAX_ALPHABET);
                 let (bits, nats) = ((q as f64).log2(), crate::code::nats_per_position(q));

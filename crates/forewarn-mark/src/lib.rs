@@ -15,12 +15,46 @@
 
 pub mod accuse;
 pub mod capacity;
+pub mod carriers;
 pub mod code;
 pub mod dictionary;
 pub mod prepare;
 pub mod simulate;
 pub mod syntax;
 pub mod trace;
+
+/// The rules a revision's copies are made with. A revision keeps the scheme it was written under, so that copies
+/// already delivered are read back as they were made after an upgrade adds carriers.
+///
+/// - `V1`: author's markers, `dictionary.txt`, serial commas, bullet-list order, numbers with separators.
+/// - `V2`: also the automatic points of code and detection content ([`carriers`]), attachments, and
+///   `dictionary-2.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scheme {
+    V1,
+    V2,
+}
+
+impl Scheme {
+    /// The scheme new revisions are written under.
+    pub const CURRENT: Scheme = Scheme::V2;
+
+    pub fn number(self) -> u16 {
+        match self {
+            Self::V1 => 1,
+            Self::V2 => 2,
+        }
+    }
+
+    /// The scheme numbered `n`, if this build knows it.
+    pub fn from_number(n: u16) -> Option<Self> {
+        match n {
+            1 => Some(Self::V1),
+            2 => Some(Self::V2),
+            _ => None,
+        }
+    }
+}
 
 /// A section ready to be marked: prepared once per revision, with its positions' biases.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,11 +65,20 @@ pub struct Marked {
 }
 
 impl Marked {
-    /// Prepares `text` (its markers must parse) as section `section` of a revision.
-    pub fn new(key: &code::Key, section: &code::Section<'_>, text: &str) -> Result<Self, syntax::SyntaxError> {
-        let prepared = prepare::prepare(text)?;
+    /// Prepares `text` (its markers must parse) as section `section` of a revision written under `scheme`.
+    pub fn new(
+        key: &code::Key,
+        section: &code::Section<'_>,
+        text: &str,
+        scheme: Scheme,
+    ) -> Result<Self, syntax::SyntaxError> {
+        Ok(Self::from_prepared(key, section, prepare::prepare_with(text, scheme)?))
+    }
+
+    /// A preparation ready to be marked as `section` (attachments: [`prepare::prepare_file`]).
+    pub fn from_prepared(key: &code::Key, section: &code::Section<'_>, prepared: prepare::Prepared) -> Self {
         let biases = code::biases(key, section, &prepared.alphabets());
-        Ok(Self { prepared, biases })
+        Self { prepared, biases }
     }
 
     /// The partner's symbols here.

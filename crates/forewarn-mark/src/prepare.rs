@@ -14,8 +14,10 @@
 //! `{{parts|segments}}` everywhere it appears is renamed consistently in each copy — so a section's positions can be
 //! fewer than its slots.
 
+use crate::carriers::{self, Lang};
 use crate::dictionary;
 use crate::syntax::{self, Piece, SyntaxError};
+use crate::Scheme;
 
 /// Where a slot comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum SlotKind {
     Dictionary,
     SerialComma,
     ListOrder,
+    /// An automatic point in code or detection content ([`crate::carriers`], scheme 2).
+    Code,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub struct Slot {
     pub in_code: bool,
     /// The codeword position whose symbol chooses the alternative.
     pub position: usize,
+    /// Slots with the same link share one position (a variable renamed at each of its occurrences).
+    pub link: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -393,8 +399,14 @@ pub fn normalize(text: &str) -> String {
     for line in text.split('\n') {
         let trimmed = line.trim_start();
         let line = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")).unwrap_or(trimmed);
-        for c in line.chars().chain(std::iter::once(' ')) {
-            if matches!(c, '*' | '_' | '`' | '#' | '>') {
+        let chars: Vec<char> = line.chars().chain(std::iter::once(' ')).collect();
+        for (k, &c) in chars.iter().enumerate() {
+            // An underscore inside a word or number (`form_data`, `3_000`) is code, not emphasis.
+            let inner = c == '_'
+                && k > 0
+                && chars[k - 1].is_alphanumeric()
+                && chars.get(k + 1).is_some_and(|n| n.is_alphanumeric());
+            if matches!(c, '*' | '_' | '`' | '#' | '>') && !inner {
                 continue;
             }
             if c.is_whitespace() {
@@ -411,23 +423,64 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// Prepares a section: its markers must parse.
+/// Prepares a section under the first scheme ([`Scheme::V1`]): its markers must parse.
 pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
+    prepare_with(section, Scheme::V1)
+}
+
+/// Prepares a section under `scheme`: its markers must parse. Under [`Scheme::V2`], a fenced code block in a
+/// language [`crate::carriers`] knows, without author's markers, carries that language's automatic points.
+pub fn prepare_with(section: &str, scheme: Scheme) -> Result<Prepared, SyntaxError> {
     let pieces = syntax::parse(section)?;
     let mut segments = Vec::new();
     let mut in_code = false;
+    // The open code block under scheme 2: its language, its text so far, and whether author's markers took it.
+    let mut block: Option<(Option<Lang>, String, bool)> = None;
+    let mut blocks = 0usize;
     for piece in pieces {
         match piece {
             Piece::Choice(alternatives) => {
-                segments.push(Segment::Slot(Slot { kind: SlotKind::Authored, alternatives, in_code, position: 0 }))
+                if let Some((_, text, marked)) = block.as_mut() {
+                    push_fixed(&mut segments, &std::mem::take(text));
+                    *marked = true;
+                }
+                segments.push(Segment::Slot(Slot {
+                    kind: SlotKind::Authored,
+                    alternatives,
+                    in_code,
+                    position: 0,
+                    link: None,
+                }))
             }
             Piece::Text(text) => {
                 let mut prose = String::new();
                 for line in text.split_inclusive('\n') {
                     let fence = line.trim_start().starts_with("```");
                     if in_code || fence {
-                        auto_points(&std::mem::take(&mut prose), &mut segments);
-                        push_fixed(&mut segments, line);
+                        auto_points(&std::mem::take(&mut prose), scheme, &mut segments);
+                        if scheme >= Scheme::V2 {
+                            match (&mut block, fence) {
+                                (Some((lang, code, marked)), true) => {
+                                    match lang {
+                                        Some(lang) if !*marked => {
+                                            blocks += 1;
+                                            code_points(code, *lang, blocks, &mut segments)
+                                        }
+                                        _ => push_fixed(&mut segments, code),
+                                    }
+                                    block = None;
+                                    push_fixed(&mut segments, line);
+                                }
+                                (Some((_, code, _)), false) => code.push_str(line),
+                                (None, _) => {
+                                    push_fixed(&mut segments, line);
+                                    let info = line.trim_start().trim_start_matches('`');
+                                    block = Some((Lang::from_fence(info), String::new(), false));
+                                }
+                            }
+                        } else {
+                            push_fixed(&mut segments, line);
+                        }
                         if fence {
                             in_code = !in_code;
                         }
@@ -435,27 +488,66 @@ pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
                         prose.push_str(line);
                     }
                 }
-                auto_points(&prose, &mut segments);
+                auto_points(&prose, scheme, &mut segments);
             }
         }
     }
-    // Positions: linked author's markers (same alternatives) share one; every other slot has its own.
-    let mut linked: std::collections::HashMap<Vec<String>, usize> = std::collections::HashMap::new();
+    // A block left open at the end of the section: its text as written.
+    if let Some((_, code, _)) = block {
+        push_fixed(&mut segments, &code);
+    }
+    Ok(number_positions(segments))
+}
+
+/// A file attached to a section (a PoC script, a rule file), prepared under `scheme`: under [`Scheme::V2`], the
+/// automatic points of its language when [`Lang::from_file`] knows it; otherwise none. Attachments carry no
+/// author's markers.
+pub fn prepare_file(name: &str, text: &str, scheme: Scheme) -> Prepared {
+    let mut segments = Vec::new();
+    match Lang::from_file(name, text).filter(|_| scheme >= Scheme::V2) {
+        Some(lang) => code_points(text, lang, 1, &mut segments),
+        None => push_fixed(&mut segments, text),
+    }
+    number_positions(segments)
+}
+
+/// Gives each slot its codeword position: linked author's markers (same alternatives) share one, linked code
+/// points (same link) share one, every other slot has its own.
+fn number_positions(mut segments: Vec<Segment>) -> Prepared {
+    let mut authored: std::collections::HashMap<Vec<String>, usize> = std::collections::HashMap::new();
+    let mut links: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut positions = 0usize;
+    let mut next = || {
+        positions += 1;
+        positions - 1
+    };
     for seg in &mut segments {
         if let Segment::Slot(slot) = seg {
-            slot.position = if slot.kind == SlotKind::Authored {
-                *linked.entry(slot.alternatives.clone()).or_insert_with(|| {
-                    positions += 1;
-                    positions - 1
-                })
-            } else {
-                positions += 1;
-                positions - 1
+            slot.position = match (slot.kind, slot.link) {
+                (SlotKind::Authored, _) => *authored.entry(slot.alternatives.clone()).or_insert_with(&mut next),
+                (_, Some(link)) => *links.entry(link).or_insert_with(&mut next),
+                _ => next(),
             };
         }
     }
-    Ok(Prepared { segments, positions })
+    Prepared { segments, positions }
+}
+
+/// The automatic points of a code block in `lang`, the `block`th of its section.
+fn code_points(code: &str, lang: Lang, block: usize, segments: &mut Vec<Segment>) {
+    let mut at = 0;
+    for p in carriers::points(lang, code) {
+        push_fixed(segments, code.get(at..p.range.start).unwrap_or(""));
+        segments.push(Segment::Slot(Slot {
+            kind: SlotKind::Code,
+            alternatives: p.alternatives,
+            in_code: true,
+            position: 0,
+            link: p.link.map(|l| block * 1_000_000 + l),
+        }));
+        at = p.range.end;
+    }
+    push_fixed(segments, code.get(at..).unwrap_or(""));
 }
 
 fn push_fixed(segments: &mut Vec<Segment>, text: &str) {
@@ -471,7 +563,7 @@ fn push_fixed(segments: &mut Vec<Segment>, text: &str) {
 
 /// Finds the automatic points of a run of prose: bullet lists first (a list is one slot), then the dictionary and
 /// serial commas in the rest.
-fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
+fn auto_points(prose: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
     let lines: Vec<&str> = prose.split_inclusive('\n').collect();
     let mut i = 0;
     let mut text = String::new();
@@ -490,7 +582,7 @@ fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
                 !items[a].is_empty() && (0..k).all(|b| a == b || !normalize(items[b]).contains(&normalize(items[a])))
             });
             if distinct {
-                words(&std::mem::take(&mut text), segments);
+                words(&std::mem::take(&mut text), scheme, segments);
                 let orders = if k == 3 { &ORDERS[..] } else { &ORDERS[..2] };
                 let alternatives = orders
                     .iter()
@@ -510,6 +602,7 @@ fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
                     alternatives,
                     in_code: false,
                     position: 0,
+                    link: None,
                 }));
                 i = j;
                 continue;
@@ -518,7 +611,7 @@ fn auto_points(prose: &str, segments: &mut Vec<Segment>) {
         text.push_str(lines[i]);
         i += 1;
     }
-    words(&text, segments);
+    words(&text, scheme, segments);
 }
 
 fn bullet(line: &str) -> Option<char> {
@@ -577,8 +670,8 @@ fn grouped_number(s: &str) -> usize {
 }
 
 /// Dictionary forms, numbers with thousands separators and serial commas in prose, skipping inline code spans.
-fn words(text: &str, segments: &mut Vec<Segment>) {
-    let pairs = dictionary::pairs();
+fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
+    let pairs = dictionary::groups(scheme);
     let lower = text.to_lowercase();
     // Byte ranges of inline code spans, where nothing changes.
     let mut code = Vec::new();
@@ -601,32 +694,45 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
             continue;
         }
         let at_word_start = i == 0 || !text[..i].chars().next_back().is_some_and(is_word_char);
-        let mut matched = None;
+        let mut matched: Option<(usize, &dictionary::Group, usize)> = None;
         if at_word_start {
-            for p in &pairs {
-                for (form, other) in [(p.one, p.other), (p.other, p.one)] {
+            for g in pairs.iter() {
+                for (k, form) in g.findable().enumerate() {
                     if lower[i..].starts_with(form) {
                         let end = i + form.len();
                         let boundary = end == text.len() || !text[end..].chars().next().is_some_and(is_word_char);
-                        if boundary && matched.is_none_or(|(len, _): (usize, &str)| form.len() > len) {
-                            matched = Some((form.len(), other));
+                        if boundary && matched.is_none_or(|(len, _, _)| form.len() > len) {
+                            matched = Some((form.len(), g, k));
                         }
                     }
                 }
             }
         }
-        if let Some((len, other)) = matched {
-            push_fixed(segments, &text[fixed_from..i]);
+        if let Some((len, group, k)) = matched {
             let written = &text[i..i + len];
-            segments.push(Segment::Slot(Slot {
-                kind: SlotKind::Dictionary,
-                alternatives: vec![written.to_owned(), with_case(written, other)],
-                in_code: false,
-                position: 0,
-            }));
-            i += len;
-            fixed_from = i;
-            continue;
+            // An abbreviation ("e.g.") is not offered where a sentence starts.
+            let sentence_start = text[..i].trim_end().is_empty()
+                || text[..i].trim_end().ends_with(['.', '!', '?', ':', '\n'])
+                || text[..i].ends_with('\n');
+            let mut alternatives = vec![written.to_owned()];
+            for (j, other) in group.forms.iter().enumerate() {
+                if j != k && !(sentence_start && other.contains('.')) {
+                    alternatives.push(with_case(written, other));
+                }
+            }
+            if alternatives.len() >= 2 {
+                push_fixed(segments, &text[fixed_from..i]);
+                segments.push(Segment::Slot(Slot {
+                    kind: SlotKind::Dictionary,
+                    alternatives,
+                    in_code: false,
+                    position: 0,
+                    link: None,
+                }));
+                i += len;
+                fixed_from = i;
+                continue;
+            }
         }
         // A number the author wrote with thousands separators ("65,535"): the same number without them, or with
         // spaces (the SI convention: "65 535").
@@ -640,6 +746,7 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
                     alternatives: vec![written.to_owned(), written.replace(',', ""), written.replace(',', " ")],
                     in_code: false,
                     position: 0,
+                    link: None,
                 }));
                 i += len;
                 fixed_from = i;
@@ -658,6 +765,7 @@ fn words(text: &str, segments: &mut Vec<Segment>) {
                         alternatives: vec![text[i..i + conj.len()].to_owned(), plain.to_owned()],
                         in_code: false,
                         position: 0,
+                        link: None,
                     }));
                     i += conj.len();
                     fixed_from = i;
@@ -799,6 +907,8 @@ send({{payload|blob}})\n\
     #[test]
     fn normalizing_ignores_layout_case_and_markdown() {
         assert_eq!(normalize("  **Hello**\n\n  _World_ `x`\n- item\n# Head"), "hello world x item head");
+        // Underscores inside words and numbers are kept: they tell `3_000` from `3000` and name variables.
+        assert_eq!(normalize("_emphasis_ form_data = 3_000 __init__"), "emphasis form_data = 3_000 init");
         // A web page and a JSON string say the same as the text.
         assert_eq!(normalize("<p>Hello <b>World</b> &amp; x &lt; y</p>"), "hello world & x < y");
         assert_eq!(normalize(r#""text": "Hello\nWorld \"x\"""#), normalize("\"text\": \"Hello World \"x\"\""));

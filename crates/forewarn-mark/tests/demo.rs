@@ -53,7 +53,7 @@ fn every_demo_partner_is_named_from_a_few_sentences_of_its_copy_and_no_one_else_
 /// partner; the same excerpt of the author's text must name no one.
 fn check(key: &Key, ordinal: u8, text: &str, excerpt: &dyn Fn(&str) -> String) {
     let section = Section { advisory: "ADV-2026-0001", revision: 1, section: ordinal };
-    let marked = Marked::new(key, &section, text).unwrap();
+    let marked = Marked::new(key, &section, text, forewarn_mark::Scheme::V1).unwrap();
     let set = marked.shingles();
     let candidates = [Candidate { section, marked: &marked, shingles: &set }];
     let partners = partner_ids();

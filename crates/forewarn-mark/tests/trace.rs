@@ -127,7 +127,8 @@ mod investigation {
                 "Nothing marked here at all, just words in a row.".to_owned(),
             ),
         ];
-        let marked: Vec<Marked> = sections.iter().map(|(s, t)| Marked::new(&key, s, t).unwrap()).collect();
+        let marked: Vec<Marked> =
+            sections.iter().map(|(s, t)| Marked::new(&key, s, t, forewarn_mark::Scheme::V1).unwrap()).collect();
         let sets: Vec<forewarn_mark::trace::Shingles> = marked.iter().map(Marked::shingles).collect();
         let candidates: Vec<Candidate<'_>> = sections
             .iter()

@@ -56,6 +56,7 @@ fn meta(flags: Vec<AdvisoryFlag>) -> RevisionMeta {
         cwe: None,
         cves: vec![],
         flags,
+        marking: 2,
     }
 }
 

@@ -259,6 +259,7 @@ fn case() -> impl Strategy<Value = Case> {
                     cwe: None,
                     cves: vec![],
                     flags: aflags,
+                    marking: 2,
                 };
                 Case { partner, advisory, meta, sections, now: t + SignedDuration::from_mins(now_off) }
             },

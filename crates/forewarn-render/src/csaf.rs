@@ -778,6 +778,7 @@ mod tests {
                 cwe: Some(CweId::parse("CWE-787").unwrap()),
                 cves: vec![CveId::parse("CVE-2026-1234").unwrap(), CveId::parse("CVE-2026-5678").unwrap()],
                 flags: vec![AdvisoryFlag::ExploitedInTheWild],
+                marking: 2,
             },
             sections: SectionKind::ALL.iter().map(|k| (*k, SectionCopy::plain(format!("{k}: {text}")))).collect(),
             upcoming: vec![],
@@ -800,9 +801,13 @@ mod tests {
         let key = forewarn_mark::code::Key::from_bytes([3; 32]);
         let marked = |k: SectionKind, t: &str| {
             let section = crate::code_section("ADV-2026-0042", 2, k);
-            let m =
-                crate::MarkedSection::prepare(&key, &section, &format!("{t} For example, the behavior cannot change."))
-                    .unwrap();
+            let m = crate::MarkedSection::prepare(
+                &key,
+                &section,
+                &format!("{t} For example, the behavior cannot change."),
+                forewarn_mark::Scheme::V1,
+            )
+            .unwrap();
             let symbols = m.marked.symbols(&key, &section, "kestrel");
             SectionCopy::marked(std::sync::Arc::new(m), symbols)
         };
@@ -825,7 +830,7 @@ mod tests {
             .map(|k| {
                 let section = crate::code_section("ADV-2026-0007", 1, k);
                 let text = format!("The {k} \"quoted\", for example; the behavior cannot change.\n\n- one\n- two");
-                let m = crate::MarkedSection::prepare(&key, &section, &text).unwrap();
+                let m = crate::MarkedSection::prepare(&key, &section, &text, forewarn_mark::Scheme::V1).unwrap();
                 let symbols = m.marked.symbols(&key, &section, partner);
                 (k, SectionCopy::marked(std::sync::Arc::new(m), symbols))
             })
@@ -841,6 +846,7 @@ mod tests {
                 cwe: None,
                 cves: vec![CveId::parse("CVE-2026-1111").unwrap()],
                 flags: vec![],
+                marking: 2,
             },
             sections,
             upcoming: vec![],

@@ -134,14 +134,15 @@ pub struct MarkedSection {
 }
 
 impl MarkedSection {
-    /// Prepares `text` (its markers must parse) as section `section` of a revision: [`forewarn_mark::Marked::new`],
-    /// then its pieces laid out, as they are and escaped.
+    /// Prepares `text` (its markers must parse) as section `section` of a revision written under `scheme`:
+    /// [`forewarn_mark::Marked::new`], then its pieces laid out, as they are and escaped.
     pub fn prepare(
         key: &forewarn_mark::code::Key,
         section: &forewarn_mark::code::Section<'_>,
         text: &str,
+        scheme: forewarn_mark::Scheme,
     ) -> Result<Self, forewarn_mark::syntax::SyntaxError> {
-        let marked = forewarn_mark::Marked::new(key, section, text)?;
+        let marked = forewarn_mark::Marked::new(key, section, text, scheme)?;
         let text = marked.prepared.layout(str::to_owned);
         let json = marked.prepared.layout(json::escape);
         Ok(Self { marked, text, json })
@@ -166,6 +167,12 @@ pub struct Content<'a> {
 pub struct Marking<'a> {
     pub key: &'a forewarn_mark::code::Key,
     pub sections: &'a [(SectionKind, std::sync::Arc<MarkedSection>)],
+}
+
+/// The fingerprinting scheme a revision's copies are made with; `None` for a number this build does not know (a
+/// revision written by a newer version).
+pub fn scheme_of(meta: &RevisionMeta) -> Option<forewarn_mark::Scheme> {
+    forewarn_mark::Scheme::from_number(meta.marking)
 }
 
 /// A section's place in a revision's codewords.

@@ -69,6 +69,7 @@ proptest! {
             cwe: None,
             cves: vec![],
             flags: if exploited { vec![AdvisoryFlag::ExploitedInTheWild] } else { vec![] },
+            marking: 2,
         };
         let mut sections = Sections::new();
         for k in &present {
@@ -82,7 +83,13 @@ proptest! {
             .iter()
             .map(|k| {
                 let section = forewarn_render::code_section("ADV-2026-0001", 1, *k);
-                let m = forewarn_render::MarkedSection::prepare(&key, &section, sections.get(*k).unwrap()).unwrap();
+                let m = forewarn_render::MarkedSection::prepare(
+                    &key,
+                    &section,
+                    sections.get(*k).unwrap(),
+                    forewarn_mark::Scheme::CURRENT,
+                )
+                .unwrap();
                 (*k, std::sync::Arc::new(m))
             })
             .collect();

@@ -235,13 +235,14 @@ impl RevisionContent {
         number: u32,
         kind: SectionKind,
         body: Arc<str>,
+        scheme: forewarn_mark::Scheme,
     ) -> Result<Arc<forewarn_render::MarkedSection>, ApiError> {
         self.marked[section_index(kind)]
             .get_or_try_init(|| async {
                 let (key, id2) = (key.clone(), id.clone());
                 let prepared = tokio::task::spawn_blocking(move || {
                     let section = forewarn_render::code_section(id2.as_str(), number, kind);
-                    forewarn_render::MarkedSection::prepare(&key, &section, &body)
+                    forewarn_render::MarkedSection::prepare(&key, &section, &body, scheme)
                 })
                 .await
                 .map_err(|_| ApiError::Internal)?;
@@ -391,10 +392,14 @@ pub async fn copy_for(
     let revision = cache.revision(&id, number).await?;
     let mut sections = forewarn_core::Sections::new();
     let mut marked = Vec::with_capacity(v.visible.len());
+    let Some(scheme) = forewarn_render::scheme_of(&p.outline.meta) else {
+        tracing::error!(advisory = %id, revision = number, scheme = p.outline.meta.marking, "a revision's fingerprinting scheme is unknown to this build");
+        return Err(ApiError::Internal);
+    };
     for kind in v.visible.iter().copied() {
         if let Some(body) = revision.section(store, &id, number, kind).await? {
             sections.set_shared(kind, body.clone()).map_err(|_| ApiError::Internal)?;
-            marked.push((kind, revision.marked(key, &id, number, kind, body).await?));
+            marked.push((kind, revision.marked(key, &id, number, kind, body, scheme).await?));
         }
     }
     let attachments =
@@ -460,6 +465,7 @@ mod tests {
                 cwe: None,
                 cves: vec![],
                 flags: vec![],
+                marking: 2,
             },
             sections: vec![
                 (SectionKind::Summary, SectionCopy::plain(format!("Summary as {partner} reads it"))),

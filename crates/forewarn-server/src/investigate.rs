@@ -82,11 +82,15 @@ pub async fn investigate(
     let mut prepared: Vec<(String, u32, SectionKind, Marked, forewarn_mark::trace::Shingles)> = Vec::new();
     for a in advisories::list(&mut conn).await? {
         for number in 1..=a.current_revision {
-            let (sections, _) =
-                advisories::sections(&mut conn, store.master_key()?, &a.id, number, &SectionKind::ALL, false).await?;
-            for (kind, body) in sections.iter() {
+            let content = advisories::revision(&mut conn, store.master_key()?, &a.id, number).await?.content;
+            // A revision from a newer build's scheme cannot be read here: it is left out, not misread.
+            let Some(scheme) = forewarn_render::scheme_of(&content.meta) else {
+                tracing::warn!(advisory = %a.id, revision = number, "left out of the trace: its fingerprinting scheme is unknown to this build");
+                continue;
+            };
+            for (kind, body) in content.sections.iter() {
                 let section = forewarn_render::code_section(a.id.as_str(), number, kind);
-                let Ok(marked) = Marked::new(key, &section, body) else { continue };
+                let Ok(marked) = Marked::new(key, &section, body, scheme) else { continue };
                 let set = marked.shingles();
                 prepared.push((a.id.to_string(), number, kind, marked, set));
             }

@@ -47,6 +47,7 @@ fn meta_to_json(meta: &RevisionMeta) -> Vec<u8> {
         "cwe": meta.cwe.as_ref().map(CweId::as_str),
         "cves": meta.cves.iter().map(CveId::as_str).collect::<Vec<_>>(),
         "flags": meta.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "marking": meta.marking,
     })
     .to_string()
     .into_bytes()
@@ -79,6 +80,7 @@ fn meta_from_json(bytes: &[u8]) -> Result<RevisionMeta> {
         cwe: v["cwe"].as_str().map(CweId::parse).transpose().map_err(corrupt)?,
         cves: strs("cves")?.iter().map(|s| CveId::parse(s)).collect::<Result<_, _>>().map_err(corrupt)?,
         flags: strs("flags")?.iter().map(|s| AdvisoryFlag::parse(s)).collect::<Result<_, _>>().map_err(corrupt)?,
+        marking: v["marking"].as_u64().map_or(Ok(1), u16::try_from).map_err(|_| bad())?,
     })
 }
 

@@ -135,6 +135,7 @@ fn content(marker: &str) -> Content {
             cwe: Some(CweId::parse("CWE-787").unwrap()),
             cves: vec![forewarn_core::CveId::parse("CVE-2026-41021").unwrap()],
             flags: vec![AdvisoryFlag::HighLeakRisk],
+            marking: 2,
         }
         .validated()
         .unwrap(),

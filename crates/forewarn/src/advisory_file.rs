@@ -109,6 +109,7 @@ pub fn parse(text: &str, origin: &str, load: impl Fn(&str) -> CliResult<Vec<u8>>
         cwe: fm.cwe.as_deref().map(CweId::parse).transpose()?,
         cves: fm.cve.iter().map(|c| CveId::parse(c)).collect::<Result<_, _>>()?,
         flags: fm.flags.iter().map(|f| AdvisoryFlag::parse(f)).collect::<Result<_, _>>()?,
+        marking: forewarn_mark::Scheme::CURRENT.number(),
     }
     .validated()?;
 

@@ -87,7 +87,13 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                     std::collections::hash_map::Entry::Occupied(o) => o.get().clone(),
                     std::collections::hash_map::Entry::Vacant(v) => {
                         let section = forewarn_render::code_section(a.advisory.id.as_str(), a.outline.number, kind);
-                        let m = forewarn_render::MarkedSection::prepare(&key, &section, body)
+                        let scheme = forewarn_render::scheme_of(&a.outline.meta).ok_or_else(|| {
+                            CliError::Internal(format!(
+                                "{} uses a fingerprinting scheme this build does not know",
+                                a.advisory.id
+                            ))
+                        })?;
+                        let m = forewarn_render::MarkedSection::prepare(&key, &section, body, scheme)
                             .map_err(|e| CliError::Internal(format!("{} {kind}: {e}", a.advisory.id)))?;
                         v.insert(std::sync::Arc::new(m)).clone()
                     }

@@ -560,6 +560,7 @@ pub fn bench_policy(partners: usize, advisory_count: usize) -> CliResult {
             cwe: None,
             cves: vec![],
             flags: if i % 5 == 0 { vec![AdvisoryFlag::ExploitedInTheWild] } else { vec![] },
+            marking: 2,
         })
         .collect();
     let advisories_: Vec<Advisory> = (0..advisory_count)

@@ -95,6 +95,7 @@ impl AdvisoryForm {
             cwe: optional(&self.cwe).map(|c| CweId::parse(&c)).transpose().map_err(|e| format!("CWE: {e}"))?,
             cves,
             flags: Default::default(),
+            marking: forewarn_mark::Scheme::CURRENT.number(),
         }
         .validated()
         .map_err(|e| e.to_string())?;

@@ -70,7 +70,7 @@ fn every_variant_of_the_marked_poc_behaves_like_the_authors_text() {
     let section = poc_section();
     let key = forewarn_mark::code::Key::from_bytes([0x42; 32]);
     let code = forewarn_render::code_section("ADV-2026-0001", 1, forewarn_core::SectionKind::Poc);
-    let marked = forewarn_mark::Marked::new(&key, &code, section).unwrap();
+    let marked = forewarn_mark::Marked::new(&key, &code, section, forewarn_mark::Scheme::CURRENT).unwrap();
     let n = marked.prepared.slot_count();
     assert!(n >= 8, "the demo PoC carries {n} points");
     // The author's text, every point flipped, and six partners' copies.
@@ -138,7 +138,7 @@ fn every_variant_of_the_marked_detection_rules_matches_the_same() {
     let section = &ADVISORY[start..end];
     let key = forewarn_mark::code::Key::from_bytes([0x17; 32]);
     let code = forewarn_render::code_section("ADV-2026-0001", 1, forewarn_core::SectionKind::Detection);
-    let marked = forewarn_mark::Marked::new(&key, &code, section).unwrap();
+    let marked = forewarn_mark::Marked::new(&key, &code, section, forewarn_mark::Scheme::CURRENT).unwrap();
     let n = marked.prepared.slot_count();
     let base = rules(&marked.prepared.base());
     assert_eq!((base.0.len(), base.1.len()), (2, 6), "{base:?}");
