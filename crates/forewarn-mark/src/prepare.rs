@@ -688,7 +688,7 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
     let mut fixed_from = 0;
     let mut i = 0;
     let bytes = lower.as_bytes();
-    while i < text.len() {
+    'text: while i < text.len() {
         if !text.is_char_boundary(i) || lower.len() != text.len() || in_code(i) {
             i += 1;
             continue;
@@ -769,6 +769,12 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
                     }));
                     i += conj.len();
                     fixed_from = i;
+                    // Scheme 1 stepped one byte further here, past the first letter of the next word (so a
+                    // dictionary form right after ", and " was never found); it keeps doing so, so that its copies
+                    // read back as they were made.
+                    if scheme >= Scheme::V2 {
+                        continue 'text;
+                    }
                 }
                 break;
             }
@@ -894,6 +900,16 @@ send({{payload|blob}})\n\
         // Two items: two orders. Items inside one another cannot be told apart: no point.
         assert_eq!(prepare("- one\n- two\n").unwrap().alphabets(), vec![2]);
         assert_eq!(prepare("- scan\n- scan mail\n").unwrap().slot_count(), 0);
+    }
+
+    /// Scheme 1 missed a dictionary form right after a serial comma; scheme 2 finds it, and scheme 1's
+    /// preparation stays as it was (its copies are read back with it).
+    #[test]
+    fn a_form_after_a_serial_comma_is_a_point_from_scheme_2_on() {
+        let text = "It reads, copies, and behavior changes.";
+        let kinds = |s| prepare_with(text, s).unwrap().slots().map(|s| s.kind).collect::<Vec<_>>();
+        assert_eq!(kinds(Scheme::V1), [SlotKind::SerialComma]);
+        assert_eq!(kinds(Scheme::V2), [SlotKind::SerialComma, SlotKind::Dictionary]);
     }
 
     #[test]
