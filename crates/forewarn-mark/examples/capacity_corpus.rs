@@ -2,7 +2,7 @@
 fn main() {
     for path in std::env::args().skip(1) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let body = forewarn_mark::base_text(&text);
+        let body = forewarn_mark::base_text_with(&text, forewarn_mark::Scheme::CURRENT);
         for scheme in [forewarn_mark::Scheme::V1, forewarn_mark::Scheme::V2] {
             let Ok(p) = forewarn_mark::prepare::prepare_with(&body, scheme) else { continue };
             let c = forewarn_mark::capacity::capacity(&p);

@@ -19,6 +19,7 @@ pub mod carriers;
 pub mod code;
 pub mod dictionary;
 pub mod prepare;
+pub mod rules;
 pub mod simulate;
 pub mod syntax;
 pub mod trace;
@@ -114,7 +115,12 @@ impl Marked {
 /// The author's text of a section without its markers (every slot at its first alternative); the text itself when
 /// its markers do not parse (they are checked when the section is saved).
 pub fn base_text(text: &str) -> String {
-    match syntax::parse(text) {
+    base_text_with(text, Scheme::V1)
+}
+
+/// [`base_text`] under `scheme` (its escapes: [`syntax::parse_with`]).
+pub fn base_text_with(text: &str, scheme: Scheme) -> String {
+    match syntax::parse_with(text, scheme) {
         Ok(pieces) => syntax::base_text(&pieces),
         Err(_) => text.to_owned(),
     }

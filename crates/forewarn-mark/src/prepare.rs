@@ -209,6 +209,9 @@ impl Prepared {
     /// {{segments|pieces}}"), its alternative is not known at first: a first pass reads the slots whose fixed
     /// surroundings decide them, and later passes read the rest with the alternatives already read as context.
     pub fn read(&self, leak: &str) -> Vec<Option<u8>> {
+        // For code that a formatter rewrote (black and prettier choose one quote style): the leak with every quote
+        // one kind, read only where the exact reading finds nothing.
+        let unified = unify_quotes(leak);
         let mut read: Vec<Option<u8>> = vec![None; self.segments.len()];
         for (k, seg) in self.segments.iter().enumerate() {
             if let Segment::Slot(slot) = seg {
@@ -225,7 +228,7 @@ impl Prepared {
                     continue;
                 }
                 let (left, right) = (self.context(k, &read, true), self.context(k, &read, false));
-                if let Some(symbol) = read_slot(slot, &left, &right, leak) {
+                if let Some(symbol) = read_slot(slot, &left, &right, leak, &unified) {
                     read[k] = Some(symbol);
                     progress = true;
                 }
@@ -234,6 +237,7 @@ impl Prepared {
                 break;
             }
         }
+        self.erase_formatted_quotes(&mut read);
         let mut out: Vec<Option<Option<u8>>> = vec![None; self.positions];
         for (seg, symbol) in self.segments.iter().zip(read) {
             let (Segment::Slot(slot), Some(symbol)) = (seg, symbol) else { continue };
@@ -246,6 +250,30 @@ impl Prepared {
             }
         }
         out.into_iter().map(Option::flatten).collect()
+    }
+
+    /// Code reformatted by a standard formatter (black, prettier) shows every string literal in the formatter's
+    /// quotes, whatever the copy had: where four or more quote-style points were read and all show the same quote,
+    /// they are taken as the formatter's and erased, since reading them would be evidence against the true source.
+    fn erase_formatted_quotes(&self, read: &mut [Option<u8>]) {
+        let quote_of = |a: &str| a.chars().find(|c| matches!(c, '"' | '\''));
+        let mut shown: Vec<(usize, Option<char>)> = Vec::new();
+        for (k, seg) in self.segments.iter().enumerate() {
+            let (Segment::Slot(slot), Some(symbol)) = (seg, read[k]) else { continue };
+            let quote_point = slot.kind == SlotKind::Code
+                && slot.alternatives.len() >= 2
+                && unify_quotes(&slot.alternatives[0]) == unify_quotes(&slot.alternatives[1]);
+            if quote_point {
+                let a = &slot.alternatives[usize::from(symbol).min(slot.alternatives.len() - 1)];
+                shown.push((k, quote_of(a)));
+            }
+        }
+        let uniform = shown.len() >= 4 && shown.windows(2).all(|w| w[0].1 == w[1].1);
+        if uniform {
+            for (k, _) in shown {
+                read[k] = None;
+            }
+        }
     }
 
     /// The known text on one side of segment `k` (up to [`CONTEXT`] characters): fixed text, and slots already
@@ -293,19 +321,35 @@ fn head(s: &str, n: usize) -> &str {
 /// Which alternative the leak shows between the slot's raw neighbours: the needle is normalised as a whole, so the
 /// spaces around the slot survive. Long contexts first (fewer false matches), then shorter ones (partial excerpts),
 /// then one side only (a slot at the very edge of an excerpt). Two alternatives found is no reading.
-fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str) -> Option<u8> {
+fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str, unified: &str) -> Option<u8> {
     let sides = [CONTEXT, 24, 12].map(|n| (tail(left, n), head(right, n)));
     let one_sided = [(tail(left, 24), ""), ("", head(right, 24))];
+    let alternatives = || slot.alternatives.iter().take(crate::code::MAX_ALPHABET).enumerate();
     for (l, r) in sides.into_iter().chain(one_sided) {
         if l.trim().chars().count() < 4 && r.trim().chars().count() < 4 {
             continue;
         }
-        let mut found = slot
-            .alternatives
+        let mut found = alternatives().filter(|(_, a)| leak.contains(&normalize(&format!("{l}{a}{r}"))));
+        match (found.next(), found.next()) {
+            (Some((s, _)), None) => return Some(s as u8),
+            (Some(_), Some(_)) => return None,
+            _ => {}
+        }
+    }
+    // Nothing found as written: once more with quotes of one kind, unless that makes two alternatives one (a
+    // quote-style point says nothing once a formatter has chosen the quotes).
+    let forms: Vec<String> = alternatives().map(|(_, a)| unify_quotes(a)).collect();
+    if (1..forms.len()).any(|i| forms[..i].contains(&forms[i])) {
+        return None;
+    }
+    for (l, r) in sides.into_iter().chain(one_sided) {
+        if l.trim().chars().count() < 4 && r.trim().chars().count() < 4 {
+            continue;
+        }
+        let mut found = forms
             .iter()
-            .take(crate::code::MAX_ALPHABET)
             .enumerate()
-            .filter(|(_, a)| leak.contains(&normalize(&format!("{l}{a}{r}"))));
+            .filter(|(_, a)| unified.contains(&unify_quotes(&normalize(&format!("{l}{a}{r}")))));
         match (found.next(), found.next()) {
             (Some((s, _)), None) => return Some(s as u8),
             (Some(_), Some(_)) => return None,
@@ -313,6 +357,11 @@ fn read_slot(slot: &Slot, left: &str, right: &str, leak: &str) -> Option<u8> {
         }
     }
     None
+}
+
+/// Every single quote as a double one.
+fn unify_quotes(text: &str) -> String {
+    text.replace('\'', "\"")
 }
 
 fn list_items(block: &str) -> Vec<&str> {
@@ -323,17 +372,25 @@ fn list_items(block: &str) -> Vec<&str> {
 /// these), then the other orders of three.
 const ORDERS: [[usize; 3]; 6] = [[0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0], [2, 1, 0]];
 
-/// Which order of the list's first items the leak shows: all of them must be found.
+/// Which order of the list's first items the leak shows: the order in which the leak holds the items that some
+/// alternative moves, all of which must be found, compared with each alternative's.
 fn read_list(slot: &Slot, leak: &str) -> Option<u8> {
     let items = list_items(&slot.alternatives[0]);
-    let k = if slot.alternatives.len() > 2 { 3 } else { 2 };
-    let mut at = Vec::with_capacity(k);
-    for item in items.iter().take(k) {
-        at.push((leak.find(&normalize(item))?, at.len()));
-    }
-    at.sort_unstable();
-    let seen: Vec<usize> = at.iter().map(|(_, i)| *i).collect();
-    ORDERS.iter().take(slot.alternatives.len()).position(|o| o[..k] == seen[..]).map(|s| s as u8)
+    // The items some alternative moves: the first k.
+    let k = (0..items.len())
+        .rev()
+        .find(|x| slot.alternatives.iter().any(|a| list_items(a).get(*x) != items.get(*x)))
+        .map_or(0, |x| x + 1);
+    let order_in = |text: &str| -> Option<Vec<usize>> {
+        let mut at = Vec::with_capacity(k);
+        for (n, item) in items.iter().take(k).enumerate() {
+            at.push((text.find(&normalize(item))?, n));
+        }
+        at.sort_unstable();
+        Some(at.into_iter().map(|(_, n)| n).collect())
+    };
+    let seen = order_in(leak)?;
+    slot.alternatives.iter().position(|a| order_in(&normalize(a)).as_deref() == Some(&seen[..])).map(|s| s as u8)
 }
 
 /// Undoes the wrappings a leak arrives in: JSON string escapes (a CSAF document's notes), HTML tags and the common
@@ -406,9 +463,26 @@ pub fn normalize(text: &str) -> String {
                 && k > 0
                 && chars[k - 1].is_alphanumeric()
                 && chars.get(k + 1).is_some_and(|n| n.is_alphanumeric());
-            if matches!(c, '*' | '_' | '`' | '#' | '>') && !inner {
+            if matches!(c, '*' | '_' | '`' | '#' | '>' | '\u{00AD}') && !inner {
                 continue;
             }
+            // Typographic forms a word processor, a web page or a PDF gives the same text in.
+            let c = match c {
+                '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
+                '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
+                '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
+                '\u{FB01}' => {
+                    out.push_str(if space && !out.is_empty() { " f" } else { "f" });
+                    space = false;
+                    'i'
+                }
+                '\u{FB02}' => {
+                    out.push_str(if space && !out.is_empty() { " f" } else { "f" });
+                    space = false;
+                    'l'
+                }
+                c => c,
+            };
             if c.is_whitespace() {
                 space = true;
                 continue;
@@ -431,7 +505,7 @@ pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
 /// Prepares a section under `scheme`: its markers must parse. Under [`Scheme::V2`], a fenced code block in a
 /// language [`crate::carriers`] knows, without author's markers, carries that language's automatic points.
 pub fn prepare_with(section: &str, scheme: Scheme) -> Result<Prepared, SyntaxError> {
-    let pieces = syntax::parse(section)?;
+    let pieces = syntax::parse_with(section, scheme)?;
     let mut segments = Vec::new();
     let mut in_code = false;
     // The open code block under scheme 2: its language, its text so far, and whether author's markers took it.
@@ -461,10 +535,12 @@ pub fn prepare_with(section: &str, scheme: Scheme) -> Result<Prepared, SyntaxErr
                         if scheme >= Scheme::V2 {
                             match (&mut block, fence) {
                                 (Some((lang, code, marked)), true) => {
+                                    // A YAML block is a Sigma rule only if it reads as one.
+                                    let lang = lang.filter(|l| *l != Lang::Sigma || carriers::sigma::is_sigma(code));
                                     match lang {
                                         Some(lang) if !*marked => {
                                             blocks += 1;
-                                            code_points(code, *lang, blocks, &mut segments)
+                                            code_points(code, lang, blocks, &mut segments)
                                         }
                                         _ => push_fixed(&mut segments, code),
                                     }
@@ -475,7 +551,9 @@ pub fn prepare_with(section: &str, scheme: Scheme) -> Result<Prepared, SyntaxErr
                                 (None, _) => {
                                     push_fixed(&mut segments, line);
                                     let info = line.trim_start().trim_start_matches('`');
-                                    block = Some((Lang::from_fence(info), String::new(), false));
+                                    let yaml = matches!(info.trim(), "yaml" | "yml");
+                                    let lang = Lang::from_fence(info).or(yaml.then_some(Lang::Sigma));
+                                    block = Some((lang, String::new(), false));
                                 }
                             }
                         } else {
@@ -576,14 +654,20 @@ fn auto_points(prose: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
         if marker.is_some() && j - i >= 2 {
             let block: String = lines[i..j].concat();
             let items = list_items(&block);
-            // Items that are empty, repeated or inside one another cannot be told apart in a leak.
-            let k = (j - i).min(3);
+            // Items that are empty, repeated or inside one another cannot be told apart in a leak. Scheme 2 orders
+            // the first four items (up to eight orders), scheme 1 the first three (six).
+            let k = (j - i).min(if scheme >= Scheme::V2 { 4 } else { 3 });
             let distinct = (0..k).all(|a| {
                 !items[a].is_empty() && (0..k).all(|b| a == b || !normalize(items[b]).contains(&normalize(items[a])))
             });
             if distinct {
                 words(&std::mem::take(&mut text), scheme, segments);
-                let orders = if k == 3 { &ORDERS[..] } else { &ORDERS[..2] };
+                let orders: Vec<Vec<usize>> = if scheme >= Scheme::V2 {
+                    carriers::orders(k, crate::code::MAX_ALPHABET)
+                } else {
+                    let table = if k == 3 { &ORDERS[..] } else { &ORDERS[..2] };
+                    table.iter().map(|o| o[..k].to_vec()).collect()
+                };
                 let alternatives = orders
                     .iter()
                     .map(|o| {
@@ -624,6 +708,11 @@ fn bullet(line: &str) -> Option<char> {
         [b'*', b' ', ..] => Some('*'),
         _ => None,
     }
+}
+
+/// The next word of `s` (letters only), lower case.
+fn next_word(s: &str) -> String {
+    s.trim_start().chars().take_while(|c| c.is_alphabetic()).collect::<String>().to_lowercase()
 }
 
 fn is_word_char(c: char) -> bool {
@@ -672,7 +761,9 @@ fn grouped_number(s: &str) -> usize {
 /// Dictionary forms, numbers with thousands separators and serial commas in prose, skipping inline code spans.
 fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
     let pairs = dictionary::groups(scheme);
-    let lower = text.to_lowercase();
+    // Scheme 2 lowers ASCII only, which keeps every byte where it was (the forms are ASCII); scheme 1 lowered all
+    // and gave up on text whose lower case is longer.
+    let lower = if scheme >= Scheme::V2 { text.to_ascii_lowercase() } else { text.to_lowercase() };
     // Byte ranges of inline code spans, where nothing changes.
     let mut code = Vec::new();
     let mut open = None;
@@ -689,19 +780,48 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
     let mut i = 0;
     let bytes = lower.as_bytes();
     'text: while i < text.len() {
-        if !text.is_char_boundary(i) || lower.len() != text.len() || in_code(i) {
+        if !text.is_char_boundary(i) {
             i += 1;
             continue;
         }
         let at_word_start = i == 0 || !text[..i].chars().next_back().is_some_and(is_word_char);
+        // Scheme 2's rules (`crate::rules`), which may start at an inline code span ("`a` and `b`").
+        let span_start = code.iter().any(|(s, _)| *s == i);
+        if scheme >= Scheme::V2
+            && at_word_start
+            && text.is_char_boundary(i)
+            && lower.len() == text.len()
+            && (span_start || !in_code(i))
+        {
+            if let Some((len, alternatives)) = crate::rules::at(text, i) {
+                push_fixed(segments, &text[fixed_from..i]);
+                segments.push(Segment::Slot(Slot {
+                    kind: SlotKind::Dictionary,
+                    alternatives,
+                    in_code: false,
+                    position: 0,
+                    link: None,
+                }));
+                i += len;
+                fixed_from = i;
+                continue;
+            }
+        }
+        if !text.is_char_boundary(i) || lower.len() != text.len() || in_code(i) {
+            i += 1;
+            continue;
+        }
         let mut matched: Option<(usize, &dictionary::Group, usize)> = None;
         if at_word_start {
             for g in pairs.iter() {
                 for (k, form) in g.findable().enumerate() {
-                    if lower[i..].starts_with(form) {
+                    if lower.get(i..).is_some_and(|l| l.starts_with(form)) {
                         let end = i + form.len();
                         let boundary = end == text.len() || !text[end..].chars().next().is_some_and(is_word_char);
-                        if boundary && matched.is_none_or(|(len, _, _)| form.len() > len) {
+                        // "verify that => verify": only before a determiner or pronoun (`crate::rules`).
+                        let that_ok = !(g.one_way && form.ends_with(" that"))
+                            || crate::rules::AFTER_THAT.contains(&next_word(&text[end..]).as_str());
+                        if boundary && that_ok && matched.is_none_or(|(len, _, _)| form.len() > len) {
                             matched = Some((form.len(), g, k));
                         }
                     }
@@ -756,8 +876,9 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
         // A serial comma: ", and " / ", or " with another comma earlier in the same sentence.
         for conj in [", and ", ", or "] {
             if bytes[i..].starts_with(conj.as_bytes()) {
-                let sentence_start = lower[..i].rfind(['.', '!', '?', '\n', ':', ';']).map_or(0, |s| s + 1);
-                if lower[sentence_start..i].contains(", ") {
+                let head = lower.get(..i).unwrap_or("");
+                let sentence_start = head.rfind(['.', '!', '?', '\n', ':', ';']).map_or(0, |s| s + 1);
+                if head.get(sentence_start..).is_some_and(|h| h.contains(", ")) {
                     push_fixed(segments, &text[fixed_from..i]);
                     let plain = &conj[1..];
                     segments.push(Segment::Slot(Slot {
@@ -912,6 +1033,22 @@ send({{payload|blob}})\n\
         assert_eq!(kinds(Scheme::V2), [SlotKind::SerialComma, SlotKind::Dictionary]);
     }
 
+    /// Scheme 2 orders the first four items of a bullet list, eight ways; every order reads back.
+    #[test]
+    fn scheme_2_lists_have_eight_orders_that_read_back() {
+        let text = "- alpha item\n- beta item\n- gamma item\n- delta item\n- epsilon item\n";
+        let p = prepare_with(text, Scheme::V2).unwrap();
+        assert_eq!(p.alphabets(), vec![8]);
+        let copies: std::collections::HashSet<String> = (0..8u8).map(|s| p.assemble(&[s])).collect();
+        assert_eq!(copies.len(), 8);
+        for s in 0..8u8 {
+            let copy = p.assemble(&[s]);
+            assert!(copy.ends_with("- epsilon item\n"), "the fifth stays: {copy}");
+            assert_eq!(p.read(&normalize(&copy)), vec![Some(s)], "{copy}");
+        }
+        assert_eq!(prepare(text).unwrap().alphabets(), vec![6], "scheme 1 as it was");
+    }
+
     #[test]
     fn numbers_with_thousands_separators_are_points_and_nothing_else_is() {
         let p = prepare("It exceeds 65,535 bytes (72,000 in all), not 1,2 or 16.2.4 or 1,234.5 or 12,34.").unwrap();
@@ -923,6 +1060,11 @@ send({{payload|blob}})\n\
     #[test]
     fn normalizing_ignores_layout_case_and_markdown() {
         assert_eq!(normalize("  **Hello**\n\n  _World_ `x`\n- item\n# Head"), "hello world x item head");
+        // Smart quotes, dashes, ligatures and soft hyphens from word processors and PDFs read as the plain forms.
+        assert_eq!(
+            normalize("\u{201C}It\u{2019}s\u{201D} \u{2014} a \u{FB01}le, con\u{00AD}\u{FB02}icting"),
+            normalize("\"It's\" - a file, conflicting")
+        );
         // Underscores inside words and numbers are kept: they tell `3_000` from `3000` and name variables.
         assert_eq!(normalize("_emphasis_ form_data = 3_000 __init__"), "emphasis form_data = 3_000 init");
         // A web page and a JSON string say the same as the text.

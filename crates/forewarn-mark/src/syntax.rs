@@ -1,6 +1,9 @@
 //! Author-marked alternatives: `{{first|second|third}}` anywhere in a section (prose or code) says that each copy
 //! carries exactly one of the alternatives, and that they are interchangeable in meaning — the author's promise.
 //! `\{`, `\}`, `\|` and `\\` stand for the characters themselves, so code that needs a literal `{{` writes `\{\{`.
+//! From scheme 2 on, outside a marker only `\{\{` and `\}\}` are escapes and every other backslash is itself, so
+//! that code and rules keep theirs (`"Litware\\Agent"` in a YARA string, `\|` in a regex); inside a marker the four
+//! escapes stay.
 //!
 //! A section that opens `{{` without closing it, holds an empty alternative, offers only one or more than eight,
 //! repeats one, or nests markers is refused when it is saved, with the line where the problem starts.
@@ -52,8 +55,14 @@ impl SyntaxError {
     }
 }
 
-/// Parses a section's markers.
+/// Parses a section's markers as scheme 1 did.
 pub fn parse(text: &str) -> Result<Vec<Piece>, SyntaxError> {
+    parse_with(text, crate::Scheme::V1)
+}
+
+/// Parses a section's markers under `scheme`.
+pub fn parse_with(text: &str, scheme: crate::Scheme) -> Result<Vec<Piece>, SyntaxError> {
+    let literal_backslashes = scheme >= crate::Scheme::V2;
     let mut pieces = Vec::new();
     let mut current = String::new();
     let mut alternatives: Option<(usize, Vec<String>)> = None;
@@ -61,6 +70,20 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, SyntaxError> {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '\\' if literal_backslashes && alternatives.is_none() => {
+                // `\{\{` and `\}\}` only; any other backslash is the author's.
+                let mut ahead = chars.clone();
+                match (ahead.next(), ahead.next(), ahead.next()) {
+                    (Some(a @ ('{' | '}')), Some('\\'), Some(b)) if a == b => {
+                        chars.next();
+                        chars.next();
+                        chars.next();
+                        current.push(a);
+                        current.push(a);
+                    }
+                    _ => current.push(c),
+                }
+            }
             '\\' if matches!(chars.peek(), Some('{' | '}' | '|' | '\\')) => {
                 if let Some(escaped) = chars.next() {
                     current.push(escaped);
@@ -160,6 +183,17 @@ mod tests {
         check("x\n\n{{1|2|3|4|5|6|7|8|9}}", Err(SyntaxError::TooMany { line: 3 }));
         check("{{same|other|same}}", Err(SyntaxError::Repeated { line: 1 }));
         assert_eq!(base_text(&parse("An {{attacker|adversary}} can").unwrap()), "An attacker can");
+    }
+
+    #[test]
+    fn from_scheme_2_backslashes_outside_markers_are_the_authors() {
+        let v2 = |s: &str| base_text(&parse_with(s, crate::Scheme::V2).unwrap());
+        assert_eq!(v2(r#"$stg = "Litware\\Agent" and /a\|b\{2\}/"#), r#"$stg = "Litware\\Agent" and /a\|b\{2\}/"#);
+        assert_eq!(v2(r"a literal \{\{x\}\} here"), "a literal {{x}} here");
+        assert_eq!(v2(r"in {{a\|b|c\\d}} a marker"), r"in a|b a marker");
+        assert_eq!(parse_with(r"{{a\|b|c\\d}}", crate::Scheme::V2).unwrap(), vec![c(&["a|b", r"c\d"])]);
+        // Scheme 1 as it was.
+        assert_eq!(base_text(&parse(r#""Litware\\Agent""#).unwrap()), r#""Litware\Agent""#);
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub struct Candidate<'a> {
 
 /// Hashes of the word 5-grams of normalised text.
 pub fn shingles(text: &str) -> Shingles {
-    let norm = normalize(text);
+    // Quotes of one kind: a formatter's choice of quotes does not hide where code came from.
+    let norm = normalize(text).replace('\'', "\"");
     let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
     words
         .windows(5)

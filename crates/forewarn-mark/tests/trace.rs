@@ -168,3 +168,68 @@ mod investigation {
         assert!(none.sources.is_empty() && none.accused().count() == 0 && none.threshold.is_none());
     }
 }
+
+mod untrusted {
+    use forewarn_mark::prepare::{normalize, prepare_with};
+    use forewarn_mark::Scheme;
+    use proptest::prelude::*;
+
+    /// Text an author or a leaker may send, biased towards what the rules and carriers look for.
+    fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "five ",
+            "16 KB",
+            "40%",
+            "e.g., ",
+            "March 10, 2026",
+            "LDAP or RADIUS",
+            "`a` and `b`",
+            "verify that the ",
+            "—",
+            "ü",
+            "İ",
+            "’",
+            "\n- item\n",
+            "```python\n",
+            "```\n",
+            "import sys\n",
+            "x = 'a' * 3000\n",
+            "{{a|b}}",
+            "\\{\\{",
+            "\\",
+            ", and ",
+            "alert tcp any any -> any any (msg:\"m\"; sid:1; rev:1;)\n",
+            "rule r\n{\n",
+            "    strings:\n",
+            "        $a = \"x\" ascii wide\n",
+            "    condition:\n        $a and $a\n}\n",
+            " ",
+            "\t",
+        ]);
+        prop::collection::vec(prop_oneof![pieces.prop_map(str::to_owned), any::<String>()], 0..24)
+            .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// No input makes preparation or reading panic, and a copy of every symbol choice reads back without one.
+        #[test]
+        fn preparing_and_reading_any_text_never_panics(t in text(), leak in any::<String>()) {
+            for scheme in [Scheme::V1, Scheme::V2] {
+                if let Ok(p) = prepare_with(&t, scheme) {
+                    let copy = p.assemble(&vec![1; p.slot_count()]);
+                    let _ = p.read(&normalize(&copy));
+                    let _ = p.read(&normalize(&leak));
+                }
+                for name in ["x.py", "x.sh", "x.c", "x.js", "x.rules", "x.yar", "x.yml"] {
+                    let p = forewarn_mark::prepare::prepare_file(name, &t, scheme);
+                    // Every copy of an attachment keeps its line count: no point adds or removes a line.
+                    let copy = p.assemble(&vec![1; p.slot_count()]);
+                    prop_assert_eq!(copy.matches('\n').count(), t.matches('\n').count(), "{}", name);
+                    let _ = p.read(&normalize(&copy));
+                }
+            }
+        }
+    }
+}

@@ -211,7 +211,15 @@ pub fn render_for(
                 codeword.update(&symbols);
                 Some(SectionCopy::marked(prepared.clone(), symbols))
             });
-            Some((*k, marked.unwrap_or_else(|| SectionCopy::plain(forewarn_mark::base_text(body)))))
+            Some((
+                *k,
+                marked.unwrap_or_else(|| {
+                    SectionCopy::plain(forewarn_mark::base_text_with(
+                        body,
+                        scheme_of(content.meta).unwrap_or(forewarn_mark::Scheme::CURRENT),
+                    ))
+                }),
+            ))
         })
         .collect();
     let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));

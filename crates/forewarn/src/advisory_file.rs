@@ -123,7 +123,7 @@ pub fn parse(text: &str, origin: &str, load: impl Fn(&str) -> CliResult<Vec<u8>>
             }
             let text = body.join("\n");
             // Fingerprinting alternatives ({{a|b}}) must be well formed; the error names the file's line.
-            forewarn_mark::syntax::parse(&text).map_err(|e| {
+            forewarn_mark::syntax::parse_with(&text, forewarn_mark::Scheme::CURRENT).map_err(|e| {
                 err(line + e.line(), format!("{} section: fingerprint alternatives: {}", kind.heading(), e.reason()))
             })?;
             sections.set(kind, &text).map_err(|e| err(line, e.to_string()))?;

@@ -689,7 +689,8 @@ async fn print_capacity_summary(store: &Store, sections: &forewarn_core::Section
     let parts: Vec<String> = sections
         .iter()
         .filter_map(|(kind, body)| {
-            let c = forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare(body).ok()?);
+            let prepared = forewarn_mark::prepare::prepare_with(body, forewarn_mark::Scheme::CURRENT).ok()?;
+            let c = forewarn_mark::capacity::capacity(&prepared);
             let reach = match (c.sentences_for(needed), c.lines_for(needed)) {
                 (Some(s), _) => format!("{s} sentences"),
                 (None, Some(l)) => format!("{l} code lines"),
@@ -753,28 +754,24 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
             if number == 0 || number > a.current_revision {
                 return Err(CliError::user(format!("{id} has revisions 1 to {}", a.current_revision)));
             }
-            let (sections, _) = advisories::sections(
-                &mut conn,
-                store.master_key()?,
-                &id,
-                number,
-                &forewarn_core::SectionKind::ALL,
-                false,
-            )
-            .await?;
+            let content = advisories::revision(&mut conn, store.master_key()?, &id, number).await?.content;
+            let sections = content.sections;
+            let scheme = forewarn_render::scheme_of(&content.meta).ok_or_else(|| {
+                CliError::user(format!("{id} revision {number} uses a fingerprinting scheme this build does not know"))
+            })?;
             let partners = partners::list(&mut conn, &Default::default()).await?.len();
             let needed = forewarn_mark::capacity::nats_needed(partners, error);
             let mut rows = Vec::new();
             let mut out = Vec::new();
             for (kind, body) in sections.iter() {
-                let prepared = forewarn_mark::prepare::prepare(body)
+                let prepared = forewarn_mark::prepare::prepare_with(body, scheme)
                     .map_err(|e| CliError::Internal(format!("{id} {kind}: stored markers do not parse: {e}")))?;
                 let c = forewarn_mark::capacity::capacity(&prepared);
                 let sentences = c.sentences_for(needed);
                 let lines = c.lines_for(needed);
                 out.push(json!({
                     "section": kind.as_str(), "points": c.slots(), "authored": c.authored, "dictionary": c.dictionary,
-                    "serial_comma": c.serial_comma, "list_order": c.list_order,
+                    "serial_comma": c.serial_comma, "list_order": c.list_order, "code": c.code,
                     "bits_per_100_words": c.per_100_words(), "bits_per_100_code_lines": c.per_100_lines(),
                     "prose_nats": c.prose_nats, "code_nats": c.code_nats,
                     "sentences_needed": sentences, "code_lines_needed": lines,
@@ -782,7 +779,7 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 rows.push(vec![
                     kind.as_str().to_owned(),
                     c.slots().to_string(),
-                    format!("{}/{}/{}/{}", c.authored, c.dictionary, c.serial_comma, c.list_order),
+                    format!("{}/{}/{}/{}/{}", c.authored, c.dictionary, c.serial_comma, c.list_order, c.code),
                     format!("{:.1}", c.per_100_words()),
                     format!("{:.1}", c.per_100_lines()),
                     sentences.map_or("—".into(), |s| s.to_string()),
@@ -801,7 +798,7 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                     &[
                         "SECTION",
                         "POINTS",
-                        "AUTH/DICT/COMMA/LIST",
+                        "AUTH/DICT/COMMA/LIST/CODE",
                         "BITS/100 WORDS",
                         "BITS/100 CODE LINES",
                         "SENTENCES",

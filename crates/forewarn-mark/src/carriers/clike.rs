@@ -99,7 +99,11 @@ fn lex(text: &str) -> Vec<Token> {
             }
             Kind::Op
         };
-        out.push(Token { kind, range: start..i, depth });
+        // An escape before a multi-byte character, or text cut short, ends a token inside a character.
+        while i < b.len() && !text.is_char_boundary(i) {
+            i += 1;
+        }
+        out.push(Token { kind, range: start..i.min(b.len()), depth });
     }
     out
 }
@@ -159,9 +163,10 @@ pub fn points(text: &str, dialect: Dialect) -> Vec<Point> {
         match (t.kind, dialect) {
             (Kind::Str, Dialect::JavaScript) => {
                 let lit = s(i);
-                let body = &lit[1..lit.len().saturating_sub(1)];
-                let q = lit.as_bytes()[0];
-                if lit.len() >= 2 && q != b'`' && !body.contains(['"', '\'', '\\', '\n']) {
+                let q = lit.as_bytes().first().copied().unwrap_or(b'`');
+                let closed = lit.len() >= 2 && lit.as_bytes().last() == Some(&q);
+                let body = lit.get(1..lit.len().saturating_sub(1)).unwrap_or("\\");
+                if closed && q != b'`' && !body.contains(['"', '\'', '\\', '\n']) {
                     let other = if q == b'"' { '\'' } else { '"' };
                     out.push(Point::new(t.range.clone(), vec![lit.to_owned(), format!("{other}{body}{other}")]));
                 }

@@ -14,6 +14,7 @@ pub mod clike;
 pub mod names;
 pub mod python;
 pub mod shell;
+pub mod sigma;
 pub mod suricata;
 pub mod yara;
 
@@ -44,6 +45,7 @@ pub enum Lang {
     JavaScript,
     Suricata,
     Yara,
+    Sigma,
 }
 
 impl Lang {
@@ -57,6 +59,7 @@ impl Lang {
             "javascript" | "js" | "node" | "mjs" => Self::JavaScript,
             "suricata" | "snort" | "rules" => Self::Suricata,
             "yara" | "yar" => Self::Yara,
+            "sigma" => Self::Sigma,
             _ => return None,
         })
     }
@@ -71,6 +74,7 @@ impl Lang {
             "js" | "mjs" | "cjs" => Some(Self::JavaScript),
             "rules" => Some(Self::Suricata),
             "yar" | "yara" => Some(Self::Yara),
+            "yml" | "yaml" if sigma::is_sigma(text) => Some(Self::Sigma),
             _ => None,
         };
         by_ext.or_else(|| {
@@ -96,6 +100,7 @@ impl Lang {
             Self::JavaScript => "javascript",
             Self::Suricata => "suricata",
             Self::Yara => "yara",
+            Self::Sigma => "sigma",
         }
     }
 }
@@ -109,6 +114,7 @@ pub fn points(lang: Lang, text: &str) -> Vec<Point> {
         Lang::JavaScript => clike::points(text, clike::Dialect::JavaScript),
         Lang::Suricata => suricata::points(text),
         Lang::Yara => yara::points(text),
+        Lang::Sigma => sigma::points(text),
     };
     resolve(text, found)
 }
@@ -127,7 +133,18 @@ fn resolve(text: &str, mut found: Vec<Point>) -> Vec<Point> {
         p.alternatives.retain(|a| seen.insert(a.clone()));
     }
     found.retain(|p| p.alternatives.len() >= 2);
-    let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+    // A point of no width (a prefix) clashes with a point it falls inside, or one starting where it stands unless
+    // that one is linked (the quotes of a literal, which the prefix goes before).
+    let clash_empty = |e: &Point, b: &Point| {
+        let s = e.range.start;
+        (b.range.start < s && s < b.range.end) || (b.range.start == s && !b.range.is_empty() && b.link.is_none())
+    };
+    let overlaps = |a: &Point, b: &Point| match (a.range.is_empty(), b.range.is_empty()) {
+        (true, true) => a.range.start == b.range.start,
+        (true, false) => clash_empty(a, b),
+        (false, true) => clash_empty(b, a),
+        (false, false) => a.range.start < b.range.end && b.range.start < a.range.end,
+    };
     let mut kept: Vec<Point> = Vec::new();
     let mut groups: Vec<usize> = found.iter().filter_map(|p| p.link).collect();
     groups.sort_unstable();
@@ -135,19 +152,19 @@ fn resolve(text: &str, mut found: Vec<Point>) -> Vec<Point> {
     for g in groups {
         let members: Vec<&Point> = found.iter().filter(|p| p.link == Some(g)).collect();
         let clash = members.iter().any(|m| {
-            kept.iter().any(|k| overlaps(&k.range, &m.range))
-                || members.iter().any(|o| !std::ptr::eq(*o, *m) && overlaps(&o.range, &m.range))
+            kept.iter().any(|k| overlaps(k, m)) || members.iter().any(|o| !std::ptr::eq(*o, *m) && overlaps(o, m))
         });
         if !clash {
             kept.extend(members.into_iter().cloned());
         }
     }
     for p in found.iter().filter(|p| p.link.is_none()) {
-        if !kept.iter().any(|k| overlaps(&k.range, &p.range)) {
+        if !kept.iter().any(|k| overlaps(k, p)) {
             kept.push(p.clone());
         }
     }
-    kept.sort_by_key(|p| p.range.start);
+    // A point of no width (a prefix) before the point that starts where it stands.
+    kept.sort_by_key(|p| (p.range.start, p.range.end));
     kept
 }
 

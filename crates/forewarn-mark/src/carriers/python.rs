@@ -18,8 +18,9 @@
 //! - **Order of keyword arguments** in a call, when every value is a name, a dotted name or a literal: evaluating
 //!   them has no side effects, and keyword arguments bind by name.
 //! - **Order of exception classes** in `except (A, B)`: a handler matches if any matches.
-//! - **Renamed variables** (reviewed pairs in `code-names.txt`): a name assigned in the script, never used as an
-//!   attribute, keyword argument or parameter (a function's own name may be renamed: `def` binds it like an
+//! - **Renamed variables** (reviewed groups in `code-names.txt`): a name bound in the script, never a parameter
+//!   or imported, renamed where it is a variable (an attribute `x.name` or a keyword `f(name=...)` is another
+//!   namespace and stays), in a script without classes (a function's own name may be renamed: `def` binds it like an
 //!   assignment), renamed at every occurrence to a name the script does not use,
 //!   in a script that never looks names up by string (`locals`, `globals`, `vars`, `eval`, `exec`, `getattr`,
 //!   `__dict__`, f-strings naming it).
@@ -73,7 +74,10 @@ fn lex(text: &str) -> Vec<Token> {
                 let prefix = text[start..i].to_ascii_lowercase();
                 if ["r", "b", "u", "f", "rb", "br", "fr", "rf"].contains(&prefix.as_str()) {
                     i = string_end(b, i);
-                    out.push(Token { kind: Kind::Str, range: start..i, depth });
+                    while i < b.len() && !text.is_char_boundary(i) {
+                        i += 1;
+                    }
+                    out.push(Token { kind: Kind::Str, range: start..i.min(b.len()), depth });
                     continue;
                 }
             }
@@ -110,7 +114,11 @@ fn lex(text: &str) -> Vec<Token> {
             }
             Kind::Op
         };
-        out.push(Token { kind, range: start..i, depth });
+        // An escape before a multi-byte character, or text cut short, ends a token inside a character.
+        while i < b.len() && !text.is_char_boundary(i) {
+            i += 1;
+        }
+        out.push(Token { kind, range: start..i.min(b.len()), depth });
     }
     out
 }
@@ -209,9 +217,7 @@ pub fn points(text: &str) -> Vec<Point> {
     for (i, tok) in toks.iter().enumerate() {
         match tok.kind {
             Kind::Str => {
-                if let Some(p) = quote_flip(text, tok.range.clone()) {
-                    out.push(p);
-                }
+                out.extend(quote_points(text, tok.range.clone(), 100_000 + i));
             }
             Kind::Number => {
                 let s = t(i);
@@ -229,29 +235,32 @@ pub fn points(text: &str) -> Vec<Point> {
     out
 }
 
-fn quote_flip(text: &str, range: Range<usize>) -> Option<Point> {
-    let s = text.get(range.clone())?;
-    let q = s.find(['"', '\''])?;
+/// The quote-style point of a string literal — its opening and closing quotes, one linked position, so that the
+/// text between them is fixed context to read them by — and, separately, its raw-prefix point (a formatter rewrites
+/// the quotes but keeps the prefix, so the two are read apart).
+fn quote_points(text: &str, range: Range<usize>, link: usize) -> Vec<Point> {
+    let Some(s) = text.get(range.clone()) else { return Vec::new() };
+    let Some(q) = s.find(['"', '\'']) else { return Vec::new() };
     let (prefix, lit) = s.split_at(q);
-    if prefix.to_ascii_lowercase().contains('f') {
-        return None;
-    }
-    let quote = lit.chars().next()?;
-    let n = if lit.starts_with(&quote.to_string().repeat(3)) && lit.len() >= 6 { 3 } else { 1 };
-    let body = lit.get(n..lit.len().checked_sub(n)?)?;
-    if lit.len() < 2 * n || body.contains(['"', '\'']) || body.contains('\n') && n == 1 {
-        return None;
-    }
-    let other = if quote == '"' { "'" } else { "\"" }.repeat(n);
-    let flipped = format!("{prefix}{other}{body}{other}");
-    let mut alternatives = vec![s.to_owned(), flipped.clone()];
-    // Without a backslash in it, a raw string is the same string.
     let lower = prefix.to_ascii_lowercase();
-    if !body.contains('\\') && !lower.contains('r') && !lower.contains('u') && n == 1 {
-        alternatives.push(format!("r{s}"));
-        alternatives.push(format!("r{flipped}"));
+    let Some(quote) = lit.chars().next() else { return Vec::new() };
+    let n = if lit.starts_with(&quote.to_string().repeat(3)) && lit.len() >= 6 { 3 } else { 1 };
+    let Some(body) = lit.len().checked_sub(n).and_then(|end| lit.get(n..end)) else { return Vec::new() };
+    let closed = lit.len() >= 2 * n && lit.ends_with(&quote.to_string().repeat(n));
+    if lower.contains('f') || !closed || body.contains(['"', '\'']) || (body.contains('\n') && n == 1) {
+        return Vec::new();
     }
-    Some(Point::new(range, alternatives))
+    let (this, other) = (quote.to_string().repeat(n), if quote == '"' { "'" } else { "\"" }.repeat(n));
+    let open = range.start + q;
+    let mut out = vec![
+        Point { range: open..open + n, alternatives: vec![this.clone(), other.clone()], link: Some(link) },
+        Point { range: range.end - n..range.end, alternatives: vec![this, other], link: Some(link) },
+    ];
+    // Without a backslash in it, a raw string is the same string: a point of no width before the literal.
+    if !body.contains('\\') && !lower.contains('r') && !lower.contains('u') && n == 1 {
+        out.push(Point::new(range.start..range.start, vec![String::new(), "r".to_owned()]));
+    }
+    out
 }
 
 /// Whether tokens `a..b` form a simple operand: a name or dotted name, optionally followed by bracketed groups
@@ -493,7 +502,8 @@ fn except_orders(text: &str, toks: &[Token], out: &mut Vec<Point>) {
 fn renames(text: &str, toks: &[Token], out: &mut Vec<Point>) {
     let s = |i: usize| text.get(toks[i].range.clone()).unwrap_or("");
     let names: Vec<usize> = (0..toks.len()).filter(|i| toks[*i].kind == Kind::Name).collect();
-    if names.iter().any(|i| INTROSPECTION.contains(&s(*i))) {
+    // Names looked up by string, or class bodies (whose names are attributes): no renames at all.
+    if names.iter().any(|i| INTROSPECTION.contains(&s(*i)) || s(*i) == "class") {
         return;
     }
     let used: std::collections::HashSet<&str> =
@@ -519,17 +529,20 @@ fn renames(text: &str, toks: &[Token], out: &mut Vec<Point>) {
                     || (next == "," && statement_start && toks[*i].depth == 0)
                     || matches!(prev, "as" | "for" | "def")
             });
+            // An attribute (`r.status`) or a keyword argument's name (`f(status=...)`) is another namespace: those
+            // occurrences stay. A parameter's name is part of its function's interface, and an imported name or a
+            // class body's is an attribute of something else: those names are never renamed.
+            let other_namespace = |i: usize| {
+                let prev = if i > 0 { s(i - 1) } else { "" };
+                let next = toks.get(i + 1).map_or("", |t| text.get(t.range.clone()).unwrap_or(""));
+                prev == "." || (next == "=" && toks[i].depth > 0)
+            };
             let safe = occurrences.iter().all(|i| {
                 let prev = if *i > 0 { s(i - 1) } else { "" };
-                let next = toks.get(i + 1).map_or("", |t| text.get(t.range.clone()).unwrap_or(""));
-                // Not an attribute, not a keyword argument or parameter, not imported or defined by that name.
-                let keyword_argument = next == "=" && toks[*i].depth > 0;
-                !(prev == "."
-                    || keyword_argument
-                    || matches!(prev, "class" | "import")
-                    || in_parameters(text, toks, *i))
+                !(matches!(prev, "class" | "import") || in_parameters(text, toks, *i))
             });
-            if !assigned || !safe || fstrings.iter().any(|f| f.contains(name)) {
+            let occurrences: Vec<usize> = occurrences.into_iter().filter(|i| !other_namespace(*i)).collect();
+            if !assigned || !safe || occurrences.is_empty() || fstrings.iter().any(|f| f.contains(name)) {
                 continue;
             }
             let mut alternatives = vec![(*name).to_owned()];
@@ -596,11 +609,17 @@ except (OSError, ValueError) as e:
     fn points_are_found_where_python_says_they_are_equal() {
         let v = variants();
         let has = |orig: &str, alt: &str| v.iter().any(|(o, a)| o == orig && a.iter().any(|x| x == alt));
-        assert!(has("\"127.0.0.1\"", "'127.0.0.1'"));
-        assert!(has("'done'", "\"done\""));
+        // Quotes (opening and closing, one position) and the raw prefix: every literal's other forms.
+        let pts = all_points(Lang::Python, POC);
+        let choice: Vec<usize> = vec![1; pts.len()];
+        let ones = apply(POC, &pts, &choice);
+        assert!(
+            ones.contains("r'127.0.0.1'") && ones.contains("r\"done\"") && ones.contains("rb'A' * 3_000"),
+            "{ones}"
+        );
         assert!(has("len(sys.argv) > 1", "1 < len(sys.argv)"));
-        // The literal and the number are points of their own (two), so the repetition is not.
-        assert!(has("b\"A\"", "b'A'") && has("3000", "3_000"), "{v:?}");
+        // The literal and the number are points of their own, so the repetition is not.
+        assert!(has("3000", "3_000"), "{v:?}");
         let alone = all_points(Lang::Python, "x = \"'\" * 30\n");
         assert_eq!(alone.len(), 1);
         assert_eq!(alone[0].alternatives, ["\"'\" * 30", "30 * \"'\""]);
@@ -661,6 +680,6 @@ except (OSError, ValueError) as e:
             .all(|p| p.alternatives.iter().all(|a| a != "connection" || p.alternatives[0] == "connection")));
         // A script that looks names up by string renames nothing.
         let pts = all_points(Lang::Python, "conn = 1\nprint(locals()['conn'])\n");
-        assert!(pts.iter().all(|p| p.link.is_none()));
+        assert!(pts.iter().all(|p| p.alternatives[0] != "conn"), "{pts:?}");
     }
 }

@@ -7,7 +7,9 @@
 //! - the order of each run of consecutive reordering-safe options (`classtype`, `sid`, `rev`, `gid`, `metadata`,
 //!   `reference`, `priority`, `target`, `flow`); `msg` keeps its conventional first place;
 //! - the order of the entries of `metadata` (a list of key-value pairs with no meaning in their order);
-//! - the order of the arguments of `flow` (`established,to_server`: a conjunction of flags).
+//! - the order of the arguments of `flow` (`established,to_server`: a conjunction of flags);
+//! - as an extra, the space after each option's `;` (`; ` or `;`): whitespace between options is not part of any
+//!   option. Whitespace is the weakest carrier (the first a reformatting removes); it is read only where it lasts.
 
 use super::{reorder, Point};
 use std::ops::Range;
@@ -93,6 +95,13 @@ fn rule(text: &str, at: usize, line: &str, out: &mut Vec<Point>) {
             run.clear();
         }
     }
+    // The space after each option's ';' (not after the last).
+    for w in opts.windows(2) {
+        let gap = w[0].1.end + 1..w[1].1.start;
+        if line.get(gap.clone()) == Some(" ") {
+            out.push(Point::new(shift(&gap), vec![" ".to_owned(), String::new()]));
+        }
+    }
     for (name, _, value) in &opts {
         let v = &line[value.clone()];
         let sep = match name.as_str() {
@@ -138,7 +147,11 @@ alert http $EXTERNAL_NET any -> $HOME_NET any (msg:\"X overflow; attempt\"; flow
 
     #[test]
     fn free_options_metadata_and_flow_reorder_and_payload_order_stays() {
-        let pts = points(Lang::Suricata, RULES);
+        let all = points(Lang::Suricata, RULES);
+        // The spaces between options are points of their own: ten options, nine gaps, two of them inside the run
+        // of free options (which carries them in its orders).
+        assert_eq!(all.iter().filter(|p| p.alternatives == [" ", ""]).count(), 7, "{all:?}");
+        let pts: Vec<_> = all.iter().filter(|p| p.alternatives != [" ", ""]).cloned().collect();
         let origs: Vec<&str> = pts.iter().map(|p| &RULES[p.range.clone()]).collect();
         assert_eq!(
             origs,
@@ -149,7 +162,7 @@ alert http $EXTERNAL_NET any -> $HOME_NET any (msg:\"X overflow; attempt\"; flow
             ]
         );
         for c in 0..8 {
-            let copy = apply(RULES, &pts, &vec![c; pts.len()]);
+            let copy = apply(RULES, &all, &vec![c; all.len()]);
             // Payload keywords keep their order, and msg its place.
             let order: Vec<usize> = ["msg:", "http.uri", "content:\"/acs\"", "nocase", "pcre:"]
                 .iter()
@@ -161,7 +174,7 @@ alert http $EXTERNAL_NET any -> $HOME_NET any (msg:\"X overflow; attempt\"; flow
         }
         // Metadata alone (no free run around it) is reordered.
         let one = "alert tcp any any -> any any (msg:\"m\"; content:\"a\"; metadata:a 1, b 2; content:\"b\";)\n";
-        let pts = points(Lang::Suricata, one);
+        let pts: Vec<_> = points(Lang::Suricata, one).into_iter().filter(|p| p.alternatives != [" ", ""]).collect();
         assert_eq!(pts.len(), 1);
         assert_eq!(pts[0].alternatives[1], "b 2, a 1");
     }

@@ -3,7 +3,11 @@
 //! - the order of the lines of `strings:` (a condition names strings by identifier; `them` and `($a*)` are sets);
 //! - the order of the terms of a condition that is a conjunction at the top level (`a and b and c`, no `or` or
 //!   `not` outside parentheses): `and` is commutative and conditions have no side effects;
-//! - the case of the digits of a hex string (`{ 4D 5A }` and `{ 4d 5a }` are the same bytes).
+//! - the case of the digits of a hex string (`{ 4D 5A }` and `{ 4d 5a }` are the same bytes);
+//! - the order of a text string's modifiers (`ascii wide nocase`): a set of flags.
+//!
+//! A strings section carries either its order or its strings' own points (modifiers, hex case), whichever carries
+//! more: the one contains the other.
 
 use super::{reorder, Point};
 use std::ops::Range;
@@ -40,16 +44,17 @@ pub fn points(text: &str) -> Vec<Point> {
                 items.push(s + lead..s + body.trim_end().len());
                 if head == "strings:" {
                     hex_case(text, s, body, &mut hex);
+                    modifiers(text, s, body, &mut hex);
                 }
                 j += 1;
             }
-            if items.len() >= 2 {
-                if let Some(p) = reorder(text, &items, crate::code::MAX_ALPHABET) {
-                    out.push(p);
-                }
+            let order = (items.len() >= 2).then(|| reorder(text, &items, crate::code::MAX_ALPHABET)).flatten();
+            let nats = |p: &Point| crate::code::nats_per_position(p.alternatives.len());
+            match order {
+                Some(p) if nats(&p) >= hex.iter().map(nats).sum::<f64>() => out.push(p),
+                Some(_) | None => out.append(&mut hex),
             }
-            // After the order, which carries more where both are possible.
-            out.append(&mut hex);
+            hex.clear();
             k = j;
             continue;
         }
@@ -113,6 +118,42 @@ fn conjunction(text: &str, at: usize, cond: &str, out: &mut Vec<Point>) {
     }
 }
 
+/// Modifiers a text string may carry in any order.
+const MODIFIERS: &[&str] = &["ascii", "wide", "nocase", "fullword", "private"];
+
+/// `$x = "text" ascii wide nocase`: the modifiers' orders.
+fn modifiers(text: &str, at: usize, line: &str, out: &mut Vec<Point>) {
+    let Some(eq) = line.find('=') else { return };
+    let value = &line[eq + 1..];
+    let v = value.trim_start();
+    if !v.starts_with('"') {
+        return;
+    }
+    // The end of the quoted text, then the modifiers (a comment after them ends the line).
+    let b = v.as_bytes();
+    let mut i = 1;
+    while i < b.len() && b[i] != b'"' {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    let rest_at = at + eq + 1 + (value.len() - v.len()) + i + 1;
+    let rest = text.get(rest_at..at + line.len()).unwrap_or("");
+    let rest = rest.split("//").next().unwrap_or("");
+    let mut items = Vec::new();
+    let mut k = 0;
+    for w in rest.split(' ') {
+        if !w.is_empty() {
+            if !MODIFIERS.contains(&w) {
+                return;
+            }
+            items.push(rest_at + k..rest_at + k + w.len());
+        }
+        k += w.len() + 1;
+    }
+    if items.len() >= 2 {
+        out.extend(reorder(text, &items, crate::code::MAX_ALPHABET));
+    }
+}
+
 /// `$x = { 4D 5A ?? }`: the hex digits in the other case.
 fn hex_case(text: &str, at: usize, line: &str, out: &mut Vec<Point>) {
     let (Some(open), Some(close)) = (line.find('{'), line.rfind('}')) else { return };
@@ -164,6 +205,13 @@ mod tests {
             assert_eq!(copy.len(), RULE.len());
             assert!(copy.contains("meta:\n") && copy.contains("strings:\n") && copy.contains("condition:\n"));
         }
+        // Three strings, one of them with two modifiers: the order (six) carries more than the modifiers (two).
+        let mods = "rule m\n{\n    strings:\n        $a = \"x\" ascii wide nocase\n        $b = \"y\" wide ascii\n    condition:\n        $a or $b\n}\n";
+        let pts = points(Lang::Yara, mods);
+        let alts: Vec<&[String]> = pts.iter().map(|p| p.alternatives.as_slice()).collect();
+        assert_eq!(alts.len(), 2, "the modifiers of each string (6 + 2 orders) outweigh the strings' order (2)");
+        assert_eq!(alts[0].len(), 6);
+        assert_eq!(alts[1], ["wide ascii", "ascii wide"]);
         // The hex string's case is a point once the strings are not reordered (an overlap: the order wins).
         let one = "rule a\n{\n    strings:\n        $mz = { 4d 5a }\n    condition:\n        $mz or filesize < 10\n}\n";
         let pts = points(Lang::Yara, one);

@@ -105,7 +105,7 @@ impl AdvisoryForm {
             if body.trim().is_empty() {
                 continue;
             }
-            forewarn_mark::syntax::parse(&body).map_err(|e| {
+            forewarn_mark::syntax::parse_with(&body, forewarn_mark::Scheme::CURRENT).map_err(|e| {
                 format!("{} section, line {}: fingerprint alternatives: {}", kind.heading(), e.line(), e.reason())
             })?;
             sections.set(kind, body.trim_end()).map_err(|e| format!("{} section: {e}", kind.heading()))?;
@@ -148,7 +148,7 @@ fn preview(content: &Content, partners: usize) -> Vec<(&'static str, String, Str
         .sections
         .iter()
         .map(|(kind, body)| {
-            let capacity = match forewarn_mark::prepare::prepare(body) {
+            let capacity = match forewarn_mark::prepare::prepare_with(body, forewarn_mark::Scheme::CURRENT) {
                 Ok(p) => {
                     let c = forewarn_mark::capacity::capacity(&p);
                     let reach = match (c.sentences_for(needed), c.lines_for(needed)) {
@@ -164,7 +164,11 @@ fn preview(content: &Content, partners: usize) -> Vec<(&'static str, String, Str
                 }
                 Err(e) => e.to_string(),
             };
-            (kind.as_str(), crate::markdown::to_html(&forewarn_mark::base_text(body)), capacity)
+            (
+                kind.as_str(),
+                crate::markdown::to_html(&forewarn_mark::base_text_with(body, forewarn_mark::Scheme::CURRENT)),
+                capacity,
+            )
         })
         .collect()
 }

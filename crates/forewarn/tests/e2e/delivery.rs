@@ -20,15 +20,28 @@ fn json(p: &Program, args: &[&str]) -> Value {
 }
 
 /// A distinctive piece of a section: the longest run of plain characters, cut to 40, so that it survives JSON escaping.
-fn snippet(body: &str) -> String {
+/// Candidate snippets of a section, longest first: runs of plain text of up to 40 characters that every copy
+/// carries as written — taken from the fixed text between the fingerprint's variation points, so that no
+/// partner's variant hides them, without the first and last word of a run (they may join a point's text).
+fn snippets_of(body: &str) -> Vec<String> {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == ' ';
-    let mut best = "";
-    for run in body.split(|c: char| !plain(c)) {
-        if run.trim().len() > best.trim().len() {
-            best = run;
+    let prepared = forewarn_mark::prepare::prepare_with(body, forewarn_mark::Scheme::CURRENT).unwrap();
+    let mut out: Vec<String> = Vec::new();
+    for seg in &prepared.segments {
+        let forewarn_mark::prepare::Segment::Fixed(fixed) = seg else { continue };
+        for run in fixed.split(|c: char| !plain(c)) {
+            let words: Vec<&str> = run.split(' ').filter(|w| !w.is_empty()).collect();
+            let core = if words.len() > 4 { words[1..words.len() - 1].join(" ") } else { words.join(" ") };
+            let mut at = 0;
+            // Every 40-character window of the run, so that a common opening does not hide a unique middle.
+            while at < core.len() {
+                out.push(core[at..].chars().take(40).collect());
+                at = core[at..].find(' ').map_or(core.len(), |k| at + k + 1);
+            }
         }
     }
-    best.trim().chars().take(40).collect()
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
 }
 
 #[test]
@@ -40,13 +53,24 @@ fn each_identity_gets_exactly_its_sections_through_every_endpoint() {
 
     // Section snippets of every advisory.
     let mut snippets: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut bodies: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut raw: BTreeMap<(String, String), String> = BTreeMap::new();
     for id in &ids {
         let shown = json(&p, &["advisory", "show", id]);
         for (section, body) in shown["revision"]["sections"].as_object().unwrap() {
-            let s = snippet(body.as_str().unwrap());
-            assert!(s.len() >= 20, "{id} {section}: no usable snippet");
-            snippets.insert((id.clone(), section.clone()), s);
+            let body = body.as_str().unwrap();
+            raw.insert((id.clone(), section.clone()), body.to_owned());
+            let base = forewarn_mark::base_text_with(body, forewarn_mark::Scheme::CURRENT);
+            bodies.insert((id.clone(), section.clone()), base);
         }
+    }
+    // Each section's snippet is text of its own alone, so finding it anywhere else is a leak of that section.
+    for (key, body) in &raw {
+        let unique = snippets_of(body)
+            .into_iter()
+            .find(|s| s.len() >= 20 && bodies.iter().all(|(k, other)| k == key || !other.contains(s.as_str())));
+        let s = unique.unwrap_or_else(|| panic!("{key:?}: no snippet of 20 characters is its own"));
+        snippets.insert(key.clone(), s);
     }
 
     let (_, unknown_body) = http(&url, "GET", "/api/v1/advisories/ADV-2026-9999", Some(&token_of(&p, "kestrel-edr")));
