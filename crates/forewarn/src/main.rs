@@ -1,6 +1,7 @@
 //! `forewarn`: the command line over everything. See `forewarn --help`.
 
 mod advisory_file;
+mod bench_corpus;
 mod commands;
 mod context;
 mod csaf_cmd;

@@ -150,6 +150,19 @@ pub struct BenchTrace {
     /// Innocent trials (at least 1,000,000 for the figure).
     #[arg(long, default_value_t = 1_000_000)]
     innocent_trials: u64,
+    /// Measure on a directory of advisory files (such as crates/forewarn/demo/advisories) instead of simulated
+    /// positions: author's markers removed, the current scheme's automatic carriers only.
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+    /// With --corpus: the size of the small programme (the demo's partners) for formatted PoCs and detection.
+    #[arg(long, default_value_t = 38)]
+    small_partners: usize,
+    /// With --corpus: a command that formats a PoC given on its input (such as `black -q -`).
+    #[arg(long)]
+    formatter: Option<String>,
+    /// With --corpus: leakers tried per whole advisory, PoC and detection section.
+    #[arg(long, default_value_t = 20)]
+    leakers: usize,
 }
 
 pub fn bench(b: BenchTrace) -> CliResult {
@@ -163,7 +176,31 @@ pub fn bench(b: BenchTrace) -> CliResult {
         alphabet,
         trials,
         innocent_trials,
+        corpus,
+        small_partners,
+        formatter,
+        leakers,
     } = b;
+    if let Some(corpus) = corpus {
+        if partners < 2
+            || small_partners < 2
+            || small_partners > partners
+            || leakers == 0
+            || !(error > 0.0 && error < 1.0)
+        {
+            return Err(CliError::user(
+                "--partners and --small-partners must be at least 2 (small no larger), --leakers positive, --error in (0, 1)",
+            ));
+        }
+        return crate::bench_corpus::run(crate::bench_corpus::Options {
+            corpus,
+            partners,
+            small: small_partners,
+            error,
+            formatter,
+            leakers,
+        });
+    }
     if partners < 2 || !(error > 0.0 && error < 1.0) || trials == 0 || positions_per_advisory == 0 {
         return Err(CliError::user(
             "--partners must be at least 2, --error in (0, 1), --trials and positions positive",
@@ -271,7 +308,8 @@ pub fn bench(b: BenchTrace) -> CliResult {
         .enumerate()
         .map(|(i, (id, body))| {
             let section = forewarn_mark::code::Section { advisory: id, revision: 1, section: (i % 5) as u8 };
-            forewarn_mark::Marked::new(&key, &section, body).map_err(|e| CliError::Internal(e.to_string()))
+            forewarn_mark::Marked::new(&key, &section, body, forewarn_mark::Scheme::CURRENT)
+                .map_err(|e| CliError::Internal(e.to_string()))
         })
         .collect::<CliResult<_>>()?;
     let sets: Vec<forewarn_mark::trace::Shingles> = marked.iter().map(forewarn_mark::Marked::shingles).collect();
