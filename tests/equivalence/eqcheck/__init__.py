@@ -1,0 +1,1 @@
+"""Independent equivalence checks for forewarn's fingerprinted code blocks (see ../README.md)."""
