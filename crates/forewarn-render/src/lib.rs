@@ -167,6 +167,47 @@ pub struct Content<'a> {
 pub struct Marking<'a> {
     pub key: &'a forewarn_mark::code::Key,
     pub sections: &'a [(SectionKind, std::sync::Arc<MarkedSection>)],
+    /// The attachments prepared for marking, in `Content::attachments`' order: `None` for one that carries nothing
+    /// (see [`prepare_attachment`]). Empty when the view does not show the PoC.
+    pub attachments: &'a [Option<std::sync::Arc<forewarn_mark::Marked>>],
+}
+
+/// An attachment's place in a revision's codewords: after the five sections (16 onwards). `None` past the 240th.
+pub fn code_attachment(advisory: &str, revision: u32, index: usize) -> Option<forewarn_mark::code::Section<'_>> {
+    let section = u8::try_from(index.checked_add(16)?).ok()?;
+    Some(forewarn_mark::code::Section { advisory, revision, section })
+}
+
+/// Why an attachment carries no fingerprint, or `None` when it does.
+pub fn attachment_capacity_note(a: &Attachment, scheme: forewarn_mark::Scheme) -> Option<&'static str> {
+    let Ok(text) = std::str::from_utf8(&a.bytes) else { return Some("binary: not text, left as it is") };
+    if scheme < forewarn_mark::Scheme::V2 {
+        return Some("scheme 1 revision: attachments were not fingerprinted");
+    }
+    if forewarn_mark::carriers::Lang::from_file(&a.name, text).is_none() {
+        return Some("no known language (.py .sh .c .js .rules .yar .yml, or a #! line): left as it is");
+    }
+    if forewarn_mark::prepare::prepare_file(&a.name, text, scheme).slot_count() == 0 {
+        return Some("its language allows no equivalent variant here");
+    }
+    None
+}
+
+/// Attachment `index` of a revision prepared for marking: a text file in a language [`forewarn_mark::carriers`]
+/// knows, under scheme 2 or later; `None` for any other (binary, unknown, scheme 1, or no point in it).
+pub fn prepare_attachment(
+    key: &forewarn_mark::code::Key,
+    advisory: &str,
+    revision: u32,
+    index: usize,
+    a: &Attachment,
+    scheme: forewarn_mark::Scheme,
+) -> Option<forewarn_mark::Marked> {
+    attachment_capacity_note(a, scheme).is_none().then_some(())?;
+    let text = std::str::from_utf8(&a.bytes).ok()?;
+    let section = code_attachment(advisory, revision, index)?;
+    let prepared = forewarn_mark::prepare::prepare_file(&a.name, text, scheme);
+    Some(forewarn_mark::Marked::from_prepared(key, &section, prepared))
 }
 
 /// The fingerprinting scheme a revision's copies are made with; `None` for a number this build does not know (a
@@ -222,8 +263,33 @@ pub fn render_for(
             ))
         })
         .collect();
+    // Attachments go with the PoC; each fingerprinted one is the partner's own copy.
+    let attachments: std::sync::Arc<[Attachment]> = if !view.shows(SectionKind::Poc) {
+        std::sync::Arc::from([])
+    } else {
+        match content.marking {
+            Some(m) if m.attachments.iter().any(Option::is_some) => content
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let marked = m.attachments.get(i).and_then(Option::as_ref);
+                    match (marked, code_attachment(&advisory_id, content.number, i)) {
+                        (Some(marked), Some(section)) => {
+                            let symbols = marked.symbols(m.key, &section, &partner_id);
+                            codeword.update([section.section]);
+                            codeword.update((symbols.len() as u32).to_be_bytes());
+                            codeword.update(&symbols);
+                            Attachment { bytes: marked.prepared.assemble(&symbols).into_bytes(), ..a.clone() }
+                        }
+                        _ => a.clone(),
+                    }
+                })
+                .collect(),
+            _ => content.attachments.clone(),
+        }
+    };
     let fingerprint = content.marking.map(|_| forewarn_core::hex(&codeword.finalize()));
-    let attachments = if view.shows(SectionKind::Poc) { content.attachments.clone() } else { std::sync::Arc::from([]) };
 
     // One history entry per moment at which visible sections appeared.
     let mut moments: Vec<(Timestamp, Vec<SectionKind>)> = Vec::new();
@@ -272,4 +338,70 @@ pub fn render_for(
         history,
         generated_at: now,
     })
+}
+
+/// How much a whole leaked copy of a revision says about its source, for the approval step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FingerprintSummary {
+    /// Evidence a lone leaker's whole copy (every section and fingerprinted attachment) carries, on average.
+    pub nats: f64,
+    /// Evidence needed to name one leaker among the program's partners at its error rate.
+    pub needed: f64,
+    pub partners: usize,
+    /// Below the program's threshold (`margin` × `needed`).
+    pub low: bool,
+    /// One sentence for the author and the approver.
+    pub sentence: String,
+}
+
+/// The program's threshold: a whole copy's evidence must reach this multiple of what naming one leaker needs.
+/// `FOREWARN_FINGERPRINT_MARGIN` sets it (default 1: a whole leaked copy names its source).
+pub fn fingerprint_margin() -> f64 {
+    std::env::var("FOREWARN_FINGERPRINT_MARGIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|m: &f64| *m > 0.0)
+        .unwrap_or(1.0)
+}
+
+/// The [`FingerprintSummary`] of a revision's content among `partners` at `error`, against `margin`.
+pub fn fingerprint_summary(
+    meta: &RevisionMeta,
+    sections: &Sections,
+    attachments: &[Attachment],
+    partners: usize,
+    error: f64,
+    margin: f64,
+) -> FingerprintSummary {
+    let scheme = scheme_of(meta).unwrap_or(forewarn_mark::Scheme::CURRENT);
+    let mut nats = 0.0;
+    for (_, body) in sections.iter() {
+        if let Ok(p) = forewarn_mark::prepare::prepare_with(body, scheme) {
+            let c = forewarn_mark::capacity::capacity(&p);
+            nats += c.prose_nats + c.code_nats;
+        }
+    }
+    for a in attachments {
+        if attachment_capacity_note(a, scheme).is_none() {
+            let text = String::from_utf8_lossy(&a.bytes);
+            nats += forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare_file(&a.name, &text, scheme))
+                .code_nats;
+        }
+    }
+    let needed = forewarn_mark::capacity::nats_needed(partners, error);
+    let low = nats < margin * needed;
+    let sentence = if low {
+        format!(
+            "A whole leaked copy carries about {nats:.0} nats of evidence; naming one leaker among {partners} partners \
+             at {error:e} needs {needed:.0}{}: below the program's threshold — add alternatives before approving.",
+            if margin == 1.0 { String::new() } else { format!(" (threshold {:.0})", margin * needed) }
+        )
+    } else {
+        format!(
+            "A whole leaked copy carries about {nats:.0} nats of evidence; naming one leaker among {partners} partners \
+             at {error:e} needs {needed:.0}: a whole copy names its source, shorter excerpts may not \
+             (`forewarn advisory fingerprint-capacity` gives the lengths per section)."
+        )
+    };
+    FingerprintSummary { nats, needed, partners, low, sentence }
 }

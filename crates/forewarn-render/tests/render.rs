@@ -93,9 +93,16 @@ proptest! {
                 (*k, std::sync::Arc::new(m))
             })
             .collect();
-        let marking = fingerprinted.then_some(forewarn_render::Marking { key: &key, sections: &marked });
         let attachments: std::sync::Arc<[Attachment]> =
             std::sync::Arc::from(vec![Attachment::new("trigger.py", b"print('HIDDEN-MARKER-ATTACHMENT')".to_vec()).unwrap()]);
+        // The script is fingerprinted too (its quotes and a raw prefix).
+        let marked_attachments = [forewarn_render::prepare_attachment(
+            &key, "ADV-2026-0001", 1, 0, &attachments[0], forewarn_mark::Scheme::CURRENT,
+        )
+        .map(std::sync::Arc::new)];
+        prop_assert!(marked_attachments[0].is_some());
+        let marking = fingerprinted
+            .then_some(forewarn_render::Marking { key: &key, sections: &marked, attachments: &marked_attachments });
         let v = view(&policy, &partner, &AdvisoryFacts { advisory: &advisory, meta: &meta, sections: &present }, now);
         let content = Content { number: 1, meta: &meta, sections: &sections, attachments: &attachments, approved_at: Some(t), marking };
         let copy = render_for(&partner, &advisory, content, &v, now);
@@ -105,6 +112,16 @@ proptest! {
                 let kinds: Vec<SectionKind> = copy.sections.iter().map(|(k, _)| *k).collect();
                 prop_assert_eq!(&kinds, &v.visible);
                 prop_assert_eq!(copy.attachments.is_empty(), !v.shows(SectionKind::Poc));
+                // A fingerprinted copy's attachment is the partner's own, and reads back to the partner's symbols.
+                if let (Some(a), true) = (copy.attachments.first(), fingerprinted) {
+                    let m = marked_attachments[0].as_ref().unwrap();
+                    let section = forewarn_render::code_attachment("ADV-2026-0001", 1, 0).unwrap();
+                    let text = String::from_utf8(a.bytes.clone()).unwrap();
+                    let read = m.prepared.read(&forewarn_mark::prepare::normalize(&text));
+                    let symbols = m.symbols(&key, &section, "p-test");
+                    prop_assert_eq!(read, symbols.iter().map(|s| Some(*s)).collect::<Vec<_>>(), "{}", text);
+                    prop_assert!(text.contains("HIDDEN-MARKER-ATTACHMENT"));
+                }
                 // No marker syntax reaches a copy; a fingerprinted copy says a codeword, an unmarked one does not.
                 for (_, text) in &copy.sections {
                     prop_assert!(!text.contains("{{") && !text.contains("}}"), "{}", text.text());

@@ -115,11 +115,16 @@ struct RevisionContent {
     /// Sections prepared for fingerprinting (and their pieces escaped for JSON).
     marked: [tokio::sync::OnceCell<Arc<forewarn_render::MarkedSection>>; SectionKind::ALL.len()],
     attachments: tokio::sync::OnceCell<Arc<[forewarn_core::Attachment]>>,
+    /// The attachments prepared for fingerprinting, in the same order (`None`: one that carries nothing).
+    marked_attachments: tokio::sync::OnceCell<MarkedAttachments>,
     /// The CSAF templates of the shapes this revision's copies have had (`forewarn_render::csaf::Template`): a
     /// handful — one per distinct personalised history and status — however many partners. Replaced whole when one
     /// is added, so that a request takes the list with one reference count and fills outside the lock.
     templates: Mutex<Arc<Vec<Arc<csaf::Template>>>>,
 }
+
+/// A revision's attachments prepared for fingerprinting (`forewarn_render::prepare_attachment`).
+type MarkedAttachments = Arc<[Option<Arc<forewarn_mark::Marked>>]>;
 
 /// Templates kept per revision; past that the oldest goes.
 const TEMPLATES_PER_REVISION: usize = 64;
@@ -222,6 +227,34 @@ impl RevisionContent {
                 let (opened, _) =
                     advisories::sections(&mut conn, store.master_key()?, id, number, &[kind], false).await?;
                 Ok(opened.get_shared(kind))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The attachments prepared for marking, once per revision, off the request threads.
+    async fn marked_attachments(
+        &self,
+        key: &forewarn_mark::code::Key,
+        id: &AdvisoryId,
+        number: u32,
+        attachments: Arc<[forewarn_core::Attachment]>,
+        scheme: forewarn_mark::Scheme,
+    ) -> Result<MarkedAttachments, ApiError> {
+        self.marked_attachments
+            .get_or_try_init(|| async {
+                let (key, id) = (key.clone(), id.clone());
+                tokio::task::spawn_blocking(move || {
+                    attachments
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            forewarn_render::prepare_attachment(&key, id.as_str(), number, i, a, scheme).map(Arc::new)
+                        })
+                        .collect::<MarkedAttachments>()
+                })
+                .await
+                .map_err(|_| ApiError::Internal)
             })
             .await
             .cloned()
@@ -404,13 +437,18 @@ pub async fn copy_for(
     }
     let attachments =
         if v.shows(SectionKind::Poc) { revision.attachments(store, &id, number).await? } else { Arc::from([]) };
+    let marked_attachments = if attachments.is_empty() {
+        Arc::from([])
+    } else {
+        revision.marked_attachments(key, &id, number, attachments.clone(), scheme).await?
+    };
     let content = Content {
         number,
         meta: &p.outline.meta,
         sections: &sections,
         attachments: &attachments,
         approved_at: p.outline.approved_at,
-        marking: Some(forewarn_render::Marking { key, sections: &marked }),
+        marking: Some(forewarn_render::Marking { key, sections: &marked, attachments: &marked_attachments }),
     };
     Ok(render_for(partner, &p.advisory, content, &v, now))
 }

@@ -79,7 +79,9 @@ pub async fn investigate(
 ) -> Result<Investigation, StoreError> {
     let mut conn = store.conn().await?;
     // Every revision of every advisory, each section prepared as partners received it.
-    let mut prepared: Vec<(String, u32, SectionKind, Marked, forewarn_mark::trace::Shingles)> = Vec::new();
+    // (advisory, revision, codeword ordinal, attachment name, preparation, shingles).
+    type Prepared = (String, u32, u8, Option<String>, Marked, forewarn_mark::trace::Shingles);
+    let mut prepared: Vec<Prepared> = Vec::new();
     for a in advisories::list(&mut conn).await? {
         for number in 1..=a.current_revision {
             let content = advisories::revision(&mut conn, store.master_key()?, &a.id, number).await?.content;
@@ -92,14 +94,24 @@ pub async fn investigate(
                 let section = forewarn_render::code_section(a.id.as_str(), number, kind);
                 let Ok(marked) = Marked::new(key, &section, body, scheme) else { continue };
                 let set = marked.shingles();
-                prepared.push((a.id.to_string(), number, kind, marked, set));
+                prepared.push((a.id.to_string(), number, section.section, None, marked, set));
+            }
+            // Fingerprinted attachments are sources too (a leaked PoC file).
+            for (i, att) in content.attachments.iter().enumerate() {
+                let Some(marked) = forewarn_render::prepare_attachment(key, a.id.as_str(), number, i, att, scheme)
+                else {
+                    continue;
+                };
+                let Some(section) = forewarn_render::code_attachment(a.id.as_str(), number, i) else { continue };
+                let set = marked.shingles();
+                prepared.push((a.id.to_string(), number, section.section, Some(att.name.clone()), marked, set));
             }
         }
     }
     let candidates: Vec<Candidate<'_>> = prepared
         .iter()
-        .map(|(id, number, kind, marked, set)| Candidate {
-            section: forewarn_render::code_section(id, *number, *kind),
+        .map(|(id, number, ordinal, _, marked, set)| Candidate {
+            section: forewarn_mark::code::Section { advisory: id, revision: *number, section: *ordinal },
             marked,
             shingles: set,
         })
@@ -114,7 +126,12 @@ pub async fn investigate(
 
     let mut sources = Vec::new();
     for s in &report.sources {
-        let kind = SectionKind::ALL[usize::from(s.section)];
+        // A section by its ordinal, or an attachment (delivered with the PoC).
+        let attachment = prepared
+            .iter()
+            .find(|(id, n, o, _, _, _)| *id == s.advisory && *n == s.revision && *o == s.section)
+            .and_then(|p| p.3.clone());
+        let kind = SectionKind::ALL.get(usize::from(s.section)).copied().unwrap_or(SectionKind::Poc);
         let id = AdvisoryId::parse(&s.advisory).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let records = deliveries::list(&mut conn, None, Some(id.as_str()), 1_000_000).await?;
         let mut by_partner: BTreeMap<String, (Timestamp, Vec<String>)> = BTreeMap::new();
@@ -138,7 +155,10 @@ pub async fn investigate(
         sources.push(SourceOut {
             advisory: s.advisory.clone(),
             revision: s.revision,
-            section: kind.as_str().to_owned(),
+            section: match &attachment {
+                Some(name) => format!("poc attachment {name}"),
+                None => kind.as_str().to_owned(),
+            },
             shared_shingles: s.shared,
             slots_read: s.observed,
             slots: s.slots,

@@ -106,7 +106,7 @@ pub async fn csaf(g: &Globals, command: CsafCommand) -> CliResult {
                 sections: &sections,
                 attachments: &std::sync::Arc::from(attachments),
                 approved_at: a.outline.approved_at,
-                marking: Some(forewarn_render::Marking { key: &key, sections: &marking }),
+                marking: Some(forewarn_render::Marking { key: &key, sections: &marking, attachments: &[] }),
             };
             let Some(copy) = render_for(p, &a.advisory, content, &v, at) else { continue };
             let dir = out.join(p.id.as_str());
