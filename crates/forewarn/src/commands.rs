@@ -786,9 +786,39 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                     lines.map_or("—".into(), |s| s.to_string()),
                 ]);
             }
+            // Attachments: each fingerprinted one's points, or why it carries none.
+            let mut files = Vec::new();
+            let mut notes = Vec::new();
+            for a in &content.attachments {
+                match forewarn_render::attachment_capacity_note(a, scheme) {
+                    Some(why) => {
+                        files.push(json!({"attachment": a.name, "points": 0, "carries_nothing_because": why}));
+                        notes.push(format!("poc attachment {}: carries nothing ({why})", a.name));
+                    }
+                    None => {
+                        let text = String::from_utf8_lossy(&a.bytes);
+                        let c = forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare_file(
+                            &a.name, &text, scheme,
+                        ));
+                        let lines = text.lines().count().max(1);
+                        let needed_lines = (c.code_nats > 0.0).then(|| (needed * lines as f64 / c.code_nats).ceil());
+                        files.push(json!({"attachment": a.name, "points": c.code, "nats": c.code_nats,
+                            "lines": lines, "code_lines_needed": needed_lines}));
+                        rows.push(vec![
+                            format!("poc attachment {}", a.name),
+                            c.code.to_string(),
+                            format!("0/0/0/0/{}", c.code),
+                            "—".into(),
+                            format!("{:.1}", c.code_bits * 100.0 / lines as f64),
+                            "—".into(),
+                            needed_lines.map_or("—".into(), |n| format!("{n:.0}")),
+                        ]);
+                    }
+                }
+            }
             if g.json {
                 print_json(&json!({"advisory": id.as_str(), "revision": number, "partners": partners, "error": error,
-                    "nats_needed": needed, "sections": out}));
+                    "scheme": scheme.number(), "nats_needed": needed, "sections": out, "attachments": files}));
             } else {
                 println!(
                     "{id} revision {number}: naming one leaker among {partners} partners at {error:e} needs \
@@ -806,6 +836,9 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                     ],
                     &rows,
                 );
+                for n in notes {
+                    println!("{n}");
+                }
             }
         }
         AdvisoryCommand::List => {
@@ -930,6 +963,16 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
             let me = g.actor(&store, Role::Approver).await?;
             let mut tx = store.begin().await?;
             let a = advisories::approve(&mut tx, &id, &me.username, now).await?;
+            let content = advisories::revision(&mut tx, store.master_key()?, &id, a.current_revision).await?.content;
+            let partners = partners::list(&mut tx, &Default::default()).await?.len();
+            let summary = forewarn_render::fingerprint_summary(
+                &content.meta,
+                &content.sections,
+                &content.attachments,
+                partners,
+                1e-6,
+                forewarn_render::fingerprint_margin(),
+            );
             audit::record(
                 &mut tx,
                 now,
@@ -945,6 +988,11 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 print_json(&output::advisory_json(&a, None, now));
             } else {
                 println!("Approved revision {} of {id}.", a.current_revision);
+                if summary.low {
+                    eprintln!("warning: {}", summary.sentence);
+                } else {
+                    println!("{}", summary.sentence);
+                }
             }
         }
         AdvisoryCommand::Schedule { id, at, patch_tuesday, reason } => {

@@ -66,6 +66,10 @@ pub struct AdvisoryPage {
     pub patch_tuesdays: Vec<(String, String)>,
     /// The advisory's history: (when, who, what, reason).
     pub history: Vec<(String, String, String, String)>,
+    /// What a whole leaked copy of the latest revision says about its source (empty if it could not be read).
+    pub fingerprint: String,
+    /// Below the program's threshold.
+    pub fingerprint_low: bool,
 }
 
 /// The label of a group: its tiers and countries.
@@ -102,6 +106,23 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
     let history = match audit::list(&mut conn, Some(id.as_str()), 100).await {
         Ok(h) => h,
         Err(e) => return internal(e),
+    };
+    // What a whole leaked copy of the latest revision would say about its source: the approver sees it first.
+    let fingerprint = match (current.advisory(id.as_str()), s.store.master_key()) {
+        (Some(a), Ok(key)) => {
+            match forewarn_store::advisories::revision(&mut conn, key, &a.id, a.current_revision).await {
+                Ok(r) => Some(forewarn_render::fingerprint_summary(
+                    &r.content.meta,
+                    &r.content.sections,
+                    &r.content.attachments,
+                    current.partners.len(),
+                    1e-6,
+                    forewarn_render::fingerprint_margin(),
+                )),
+                Err(_) => None,
+            }
+        }
+        _ => None,
     };
     drop(conn);
     let Some(advisory) = current.advisory(id.as_str()).cloned() else {
@@ -201,6 +222,8 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
             .iter()
             .map(|h| (local(h.at, &tz), h.actor.clone(), h.action.clone(), h.reason.clone().unwrap_or_default()))
             .collect(),
+        fingerprint: fingerprint.as_ref().map_or(String::new(), |f| f.sentence.clone()),
+        fingerprint_low: fingerprint.as_ref().is_some_and(|f| f.low),
     };
     html(StatusCode::OK, &page)
 }
