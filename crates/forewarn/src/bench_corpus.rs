@@ -34,6 +34,8 @@ pub struct Options {
     pub error: f64,
     pub formatter: Option<String>,
     pub leakers: usize,
+    /// Trials per cell of the collusion table (0: not run).
+    pub collusion_trials: usize,
 }
 
 fn sections_of(text: &str) -> Vec<(SectionKind, String)> {
@@ -341,7 +343,72 @@ pub fn run(o: Options) -> CliResult {
         rows.push(row);
     }
     print_table(&["ADVISORY", "POC POINTS", "POC VERBATIM", "POC FORMATTED", "DETECTION"], &rows);
+    if o.collusion_trials > 0 {
+        collusion(&t, &advisories, &many, o.collusion_trials);
+    }
     Ok(())
+}
+
+/// (e) c colluders mix their copies of three whole advisories (every section, as the validate tier receives them)
+/// position by position — where their copies agree the mix keeps the symbol — and the mixed texts are traced
+/// together. Counts trials that name at least one colluder, and innocents accused over every trial.
+fn collusion(t: &Tracer<'_>, advisories: &[String], partners: &[String], trials: usize) {
+    use forewarn_mark::simulate::{mix, Rng, Strategy};
+    println!(
+        "\n(e) Collusion over the corpus: c colluders among {} mix their copies of 3 whole advisories; {trials} \
+         trials per cell (advisories, colluders and mixing drawn at random).",
+        partners.len()
+    );
+    let mut rng = Rng::new(0xC011);
+    let mut rows = Vec::new();
+    let (mut innocent_trials, mut innocents_accused) = (0u64, 0u64);
+    for c in [2usize, 3] {
+        for strategy in Strategy::ALL {
+            let mut named = 0;
+            for _ in 0..trials {
+                let mut chosen: Vec<&String> = Vec::new();
+                while chosen.len() < c {
+                    let p = &partners[rng.below(partners.len())];
+                    if !chosen.contains(&p) {
+                        chosen.push(p);
+                    }
+                }
+                let mut picked: Vec<&String> = Vec::new();
+                while picked.len() < 3.min(advisories.len()) {
+                    let a = &advisories[rng.below(advisories.len())];
+                    if !picked.contains(&a) {
+                        picked.push(a);
+                    }
+                }
+                let leaks: Vec<String> = picked
+                    .iter()
+                    .map(|adv| {
+                        t.corpus
+                            .iter()
+                            .filter(|p| &&p.advisory == adv)
+                            .map(|p| {
+                                let section = forewarn_render::code_section(&p.advisory, 1, p.kind);
+                                let copies: Vec<Vec<u8>> =
+                                    chosen.iter().map(|who| p.marked.symbols(t.key, &section, who)).collect();
+                                p.marked.prepared.assemble(&mix(&mut rng, &copies, strategy))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n\n")
+                    })
+                    .collect();
+                let refs: Vec<&str> = leaks.iter().map(String::as_str).collect();
+                let report = trace(t.key, &refs, &t.candidates, partners, t.error, |_| {});
+                let accused: Vec<&str> = report.accused().map(|s| s.partner.as_str()).collect();
+                named += usize::from(accused.iter().any(|a| chosen.iter().any(|c| c.as_str() == *a)));
+                innocent_trials += (partners.len() - c) as u64;
+                innocents_accused +=
+                    accused.iter().filter(|a| !chosen.iter().any(|c| c.as_str() == **a)).count() as u64;
+            }
+            rows.push(vec![c.to_string(), strategy.name().to_owned(), format!("{named}/{trials}")]);
+        }
+    }
+    print_table(&["C", "STRATEGY", "A COLLUDER NAMED"], &rows);
+    println!("{innocent_trials} innocent trials (every partner not in a coalition, in every trial): {innocents_accused} accused.");
 }
 
 /// The output of `cmd` (run by `sh -c`) given `code` on its input.

@@ -163,6 +163,9 @@ pub struct BenchTrace {
     /// With --corpus: leakers tried per whole advisory, PoC and detection section.
     #[arg(long, default_value_t = 20)]
     leakers: usize,
+    /// With --corpus: trials per cell of the collusion table (c = 2, 3; four strategies); 0 skips it.
+    #[arg(long, default_value_t = 0)]
+    collusion_trials: usize,
 }
 
 pub fn bench(b: BenchTrace) -> CliResult {
@@ -180,6 +183,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
         small_partners,
         formatter,
         leakers,
+        collusion_trials,
     } = b;
     if let Some(corpus) = corpus {
         if partners < 2
@@ -199,6 +203,7 @@ pub fn bench(b: BenchTrace) -> CliResult {
             error,
             formatter,
             leakers,
+            collusion_trials,
         });
     }
     if partners < 2 || !(error > 0.0 && error < 1.0) || trials == 0 || positions_per_advisory == 0 {
