@@ -816,9 +816,18 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                     }
                 }
             }
+            let summary = forewarn_render::fingerprint_summary(
+                &content.meta,
+                &sections,
+                &content.attachments,
+                partners,
+                error,
+                forewarn_render::fingerprint_margin(),
+            );
             if g.json {
                 print_json(&json!({"advisory": id.as_str(), "revision": number, "partners": partners, "error": error,
-                    "scheme": scheme.number(), "nats_needed": needed, "sections": out, "attachments": files}));
+                    "scheme": scheme.number(), "nats_needed": needed, "sections": out, "attachments": files,
+                    "whole_copy_nats": summary.nats, "below_threshold": summary.low, "summary": summary.sentence}));
             } else {
                 println!(
                     "{id} revision {number}: naming one leaker among {partners} partners at {error:e} needs \
@@ -839,6 +848,7 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
                 for n in notes {
                     println!("{n}");
                 }
+                println!("{}{}", if summary.low { "BELOW THRESHOLD: " } else { "" }, summary.sentence);
             }
         }
         AdvisoryCommand::List => {

@@ -663,3 +663,29 @@ fn viewers_choose_the_time_zone_pages_are_shown_in() {
     assert!(portal.contains("Times in Asia/Tokyo") && portal.contains(" JST"), "{portal}");
     assert!(sigterm(&mut child).success());
 }
+
+/// Approval states what a whole leaked copy says about its source: the approver sees the sentence on the pending
+/// draft's page, and no demo advisory is below the program's default threshold.
+#[test]
+fn the_approval_form_states_the_fingerprint_and_no_demo_advisory_is_below_the_threshold() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let bob = format!("fw_session={}", sign_in(&url, "bob", &password_of(&p, "bob")).unwrap());
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let (status, _, page) = request(&url, "GET", &format!("/console/advisories/ADV-{year}-0006"), &bob, None);
+    assert_eq!(status, 200, "{page}");
+    let sentence = page
+        .split("id=\"fingerprint-capacity\">")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .unwrap_or_else(|| panic!("no fingerprint sentence on the approval form: {page}"));
+    assert!(sentence.contains("A whole leaked copy carries about") && sentence.contains("names its source"), "{sentence}");
+    for n in 1..=7 {
+        let id = format!("ADV-{year}-{n:04}");
+        let out = p.ok(&["advisory", "fingerprint-capacity", &id, "--output", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["below_threshold"], false, "{id}: {report}");
+        assert!(report["whole_copy_nats"].as_f64().unwrap() >= report["nats_needed"].as_f64().unwrap(), "{id}");
+    }
+    assert!(sigterm(&mut child).success());
+}
