@@ -105,17 +105,72 @@ impl Lang {
     }
 }
 
+/// The prose points of full-line comments (lines whose first non-blank characters are `marker`), as extras: a
+/// comment never runs, and a full-line comment is never printed in a traceback either. The first two lines keep a
+/// `#!` or encoding line as it is.
+pub fn comment_points(text: &str, marker: &str) -> Vec<Point> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let body = line.trim_end_matches('\n');
+        let lead = body.len() - body.trim_start().len();
+        let special = n < 2 && (body.starts_with("#!") || body.contains("coding"));
+        if let Some(comment) = body.trim_start().strip_prefix(marker).filter(|_| !special) {
+            let start = at + lead + marker.len();
+            let directive = ["type:", "noqa", "pragma", "shellcheck", "eslint", "NOLINT"]
+                .iter()
+                .any(|d| comment.trim_start().starts_with(d));
+            // A fence in a comment would open a code block of its own inside the comment: left alone.
+            if !directive && !comment.contains("```") {
+                if let Ok(p) = crate::prepare::prepare_with(comment, crate::Scheme::V2) {
+                    let mut offset = start;
+                    for seg in &p.segments {
+                        match seg {
+                            crate::prepare::Segment::Fixed(t) => offset += t.len(),
+                            crate::prepare::Segment::Slot(s) => {
+                                let len = s.alternatives[0].len();
+                                out.push(Point::new(offset..offset + len, s.alternatives.clone()));
+                                offset += len;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        at += line.len();
+    }
+    out
+}
+
 /// The points of `text` in `lang`, sorted and without overlaps.
 pub fn points(lang: Lang, text: &str) -> Vec<Point> {
-    let found = match lang {
-        Lang::Python => python::points(text),
-        Lang::Shell => shell::points(text),
-        Lang::C => clike::points(text, clike::Dialect::C),
-        Lang::JavaScript => clike::points(text, clike::Dialect::JavaScript),
-        Lang::Suricata => suricata::points(text),
-        Lang::Yara => yara::points(text),
-        Lang::Sigma => sigma::points(text),
+    let (mut found, comment) = match lang {
+        Lang::Python => (python::points(text), "#"),
+        Lang::Shell => (shell::points(text), "#"),
+        Lang::C => (clike::points(text, clike::Dialect::C), "//"),
+        Lang::JavaScript => (clike::points(text, clike::Dialect::JavaScript), "//"),
+        Lang::Suricata => (suricata::points(text), "#"),
+        Lang::Yara => (yara::points(text), "//"),
+        Lang::Sigma => (sigma::points(text), "#"),
     };
+    // After the language's own points, which carry more where both could stand; never where a line that looks like
+    // a comment is data (inside a Python string, a shell here-document, a JavaScript template, a continued C line, a
+    // YAML block scalar).
+    let data_lines_possible = match lang {
+        Lang::Shell => text.contains("<<"),
+        Lang::JavaScript => text.contains('`'),
+        Lang::C => text.lines().any(|l| l.trim_end().ends_with('\\')),
+        Lang::Sigma => text.contains(": |") || text.contains(": >"),
+        Lang::Python | Lang::Suricata | Lang::Yara => false,
+    };
+    if !data_lines_possible {
+        let strings = if lang == Lang::Python { python::string_ranges(text) } else { Vec::new() };
+        found.extend(
+            comment_points(text, comment)
+                .into_iter()
+                .filter(|p| !strings.iter().any(|s| s.start <= p.range.start && p.range.end <= s.end)),
+        );
+    }
     resolve(text, found)
 }
 

@@ -209,6 +209,11 @@ const KEYWORDS: &[&str] = &[
     "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
+/// The byte ranges of the string literals of `text`.
+pub fn string_ranges(text: &str) -> Vec<Range<usize>> {
+    lex(text).into_iter().filter(|t| t.kind == Kind::Str).map(|t| t.range).collect()
+}
+
 pub fn points(text: &str) -> Vec<Point> {
     let toks = lex(text);
     let t = |i: usize| text.get(toks[i].range.clone()).unwrap_or("");
@@ -232,7 +237,61 @@ pub fn points(text: &str) -> Vec<Point> {
     imports(text, &toks, &mut out);
     keyword_orders(text, &toks, &mut out);
     except_orders(text, &toks, &mut out);
+    idioms(text, &toks, &mut out);
     out
+}
+
+/// Idioms Python defines as the same:
+/// - `%d` and `%i` in a string formatted with `%` (printf-style formatting: both "signed integer decimal");
+/// - `sys.exit(x)` as a statement and `raise SystemExit(x)` (`sys.exit` raises `SystemExit(x)`), in a script that
+///   imports `sys` and never rebinds `SystemExit`;
+/// - `x.__class__.__name__` and `type(x).__name__` for a name `x`.
+fn idioms(text: &str, toks: &[Token], out: &mut Vec<Point>) {
+    let s = |i: usize| text.get(toks[i].range.clone()).unwrap_or("");
+    let imports_sys = text.lines().any(|l| l.trim() == "import sys");
+    for k in 0..toks.len() {
+        // "%d" in a literal right before a `%`.
+        if toks[k].kind == Kind::Str && toks.get(k + 1).is_some_and(|_| s(k + 1) == "%") {
+            let lit = s(k);
+            let base = toks[k].range.start;
+            let mut from = 0;
+            while let Some(p) = lit[from..].find("%d") {
+                let at = from + p;
+                // Not an escaped "%%d".
+                let escaped = lit[..at].chars().rev().take_while(|c| *c == '%').count() % 2 == 1;
+                if !escaped && !lit.to_ascii_lowercase().starts_with('f') {
+                    out.push(Point::new(base + at + 1..base + at + 2, vec!["d".to_owned(), "i".to_owned()]));
+                }
+                from = at + 2;
+            }
+        }
+        // sys.exit(...) as a whole statement.
+        let statement_start = k == 0 || toks[k - 1].kind == Kind::Newline;
+        if imports_sys
+            && statement_start
+            && s(k) == "sys"
+            && toks.get(k + 3).is_some_and(|_| s(k + 1) == "." && s(k + 2) == "exit" && s(k + 3) == "(")
+        {
+            if let Some((_, close)) = items(text, toks, k + 3) {
+                let ends = toks.get(close + 1).is_none_or(|t| t.kind == Kind::Newline || t.kind == Kind::Comment);
+                if ends && !text.contains("SystemExit =") {
+                    let range = toks[k].range.start..toks[k + 3].range.end;
+                    out.push(Point::new(range, vec!["sys.exit(".to_owned(), "raise SystemExit(".to_owned()]));
+                }
+            }
+        }
+        // x.__class__.__name__
+        if toks[k].kind == Kind::Name
+            && toks.get(k + 4).is_some_and(|_| {
+                s(k + 1) == "." && s(k + 2) == "__class__" && s(k + 3) == "." && s(k + 4) == "__name__"
+            })
+            && (k == 0 || s(k - 1) != ".")
+        {
+            let name = s(k);
+            let range = toks[k].range.start..toks[k + 2].range.end;
+            out.push(Point::new(range, vec![format!("{name}.__class__"), format!("type({name})")]));
+        }
+    }
 }
 
 /// The quote-style point of a string literal — its opening and closing quotes, one linked position, so that the
@@ -648,6 +707,21 @@ except (OSError, ValueError) as e:
             assert!(renamed, "{copy}");
             assert_eq!(copy.contains("connection ="), copy.contains("connection.sendall"), "{copy}");
         }
+    }
+
+    #[test]
+    fn idioms_and_full_line_comments() {
+        let text = "#!/usr/bin/env python3\nimport sys\n# the behavior is randomized\n\"\"\"doc\n# cannot: data\n\"\"\"\nn = 3\nprint(\"%d of %%d\" % n)  # cannot\nif n > 5:\n    sys.exit(\"stop %d\" % n)\n";
+        let pts = all_points(Lang::Python, text);
+        let alts: Vec<(&str, &[String])> =
+            pts.iter().map(|p| (&text[p.range.clone()], p.alternatives.as_slice())).collect();
+        let has = |o: &str, a: &str| alts.iter().any(|(x, v)| *x == o && v.iter().any(|y| y == a));
+        assert!(has("behavior", "behaviour") && has("randomized", "randomised"), "{alts:?}");
+        assert!(has("sys.exit(", "raise SystemExit("), "{alts:?}");
+        // One %d in each formatted string ("%%d" is a literal percent sign and a d), and nothing in a trailing
+        // comment (it is printed in a traceback) or the #! line.
+        assert_eq!(alts.iter().filter(|(x, _)| *x == "d").count(), 2, "{alts:?}");
+        assert!(!has("cannot", "can not"), "{alts:?}");
     }
 
     #[test]

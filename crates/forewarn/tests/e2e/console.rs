@@ -679,7 +679,10 @@ fn the_approval_form_states_the_fingerprint_and_no_demo_advisory_is_below_the_th
         .nth(1)
         .and_then(|s| s.split("</p>").next())
         .unwrap_or_else(|| panic!("no fingerprint sentence on the approval form: {page}"));
-    assert!(sentence.contains("A whole leaked copy carries about") && sentence.contains("names its source"), "{sentence}");
+    assert!(
+        sentence.contains("A whole leaked copy carries about") && sentence.contains("names its source"),
+        "{sentence}"
+    );
     for n in 1..=7 {
         let id = format!("ADV-{year}-{n:04}");
         let out = p.ok(&["advisory", "fingerprint-capacity", &id, "--output", "json"]);

@@ -110,6 +110,37 @@ fn signatures_and_bundles_verify_with_independent_openpgp_code() {
     let (msg, _) = Message::from_string(&bundle).unwrap();
     assert!(msg.decrypt(&Password::empty(), &partner_key()).is_err());
 
+    // The PoC attachment is each partner's own copy: another partner of the same tier gets another script of the
+    // same length in lines, and an investigation finds the attachment as the source of a leaked copy, naming no
+    // one but its recipient if anyone.
+    let poc_of = |files: &[(String, Vec<u8>)]| -> String {
+        let (_, bytes) = files.iter().find(|(n, _)| n.starts_with("poc/")).expect("a PoC attachment");
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    let mine = poc_of(&files);
+    let other = token_of(&p, "bluefen-network-defense");
+    http_send(&url, "PUT", "/api/v1/me/openpgp-key", &other, public.as_bytes());
+    let (status, theirs) = http(&url, "GET", &format!("/api/v1/advisories/{released}/bundle"), Some(&other));
+    assert_eq!(status, 200, "{theirs}");
+    let (msg, _) = Message::from_string(&theirs).unwrap();
+    let mut msg = msg.decrypt(&Password::empty(), &secret).unwrap();
+    if msg.is_compressed() {
+        msg = msg.decompress().unwrap();
+    }
+    let theirs = poc_of(&untar(&msg.as_data_vec().unwrap()));
+    assert_ne!(mine, theirs, "two partners' PoC attachments are two copies");
+    assert_eq!(mine.lines().count(), theirs.lines().count());
+    let leak = crate::common::write_file(p.dir.path(), "leaked-poc.py", &mine);
+    let found: Value =
+        serde_json::from_str(&p.ok(&["--as", "ivan", "trace", "--leak", leak.to_str().unwrap(), "--output", "json"]))
+            .unwrap();
+    let sources: Vec<&str> =
+        found["sources"].as_array().unwrap().iter().filter_map(|s| s["section"].as_str()).collect();
+    assert!(sources.iter().any(|s| s.starts_with("poc attachment ")), "{found}");
+    for s in found["suspects"].as_array().unwrap().iter().filter(|s| s["accused"] == true) {
+        assert_eq!(s["partner"], "kestrel-edr", "only the recipient may be named: {found}");
+    }
+
     // Where the PoC is not visible, the bundle has no attachment.
     let jade = token_of(&p, "jadewell-network-security"); // CN: summary only
     http_send(&url, "PUT", "/api/v1/me/openpgp-key", &jade, public.as_bytes());
@@ -125,6 +156,6 @@ fn signatures_and_bundles_verify_with_independent_openpgp_code() {
 
     let records: Value = serde_json::from_str(&p.ok(&["deliveries", "--output", "json", "--limit", "1000"])).unwrap();
     let bundles = records.as_array().unwrap().iter().filter(|d| d["channel"] == "bundle").count();
-    assert_eq!(bundles, 2, "each bundle served is recorded, the refused one is not");
+    assert_eq!(bundles, 3, "each bundle served is recorded, the refused one is not");
     assert!(sigterm(&mut child).success());
 }
