@@ -256,6 +256,14 @@ pub struct Copy {
     pub fingerprint: String,
 }
 
+/// The roles that may see an advisory as a partner would (the admin has every role).
+const PREVIEW_ROLES: [forewarn_core::Role; 4] = [
+    forewarn_core::Role::Author,
+    forewarn_core::Role::Approver,
+    forewarn_core::Role::ProgramManager,
+    forewarn_core::Role::Investigator,
+];
+
 pub async fn as_partner(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -266,6 +274,16 @@ pub async fn as_partner(
         Ok(x) => x,
         Err(r) => return r,
     };
+    // A preview is a partner's copy, embargoed sections included: for the roles whose work needs it, not for the
+    // auditor, who reads the history and the log.
+    if !PREVIEW_ROLES.iter().any(|r| super::has(&session, *r)) {
+        return super::problem(
+            &session,
+            StatusCode::FORBIDDEN,
+            "Seeing an advisory as a partner shows its embargoed sections: it needs the author, approver, program \
+             manager or investigator role.",
+        );
+    }
     let mut conn = match s.store.conn().await {
         Ok(c) => c,
         Err(e) => return internal(e),

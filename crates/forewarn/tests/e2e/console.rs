@@ -692,3 +692,26 @@ fn the_approval_form_states_the_fingerprint_and_no_demo_advisory_is_below_the_th
     }
     assert!(sigterm(&mut child).success());
 }
+
+/// "See it as a partner" shows embargoed sections: an auditor (who reads the history and the log, not content) is
+/// refused, and the details of an unreleased advisory appear nowhere in the answer; roles whose work needs the
+/// preview still get it.
+#[test]
+fn an_auditor_cannot_read_embargoed_content_through_the_partner_preview() {
+    let p = Program::new();
+    let (mut child, url, _) = start_demo(&p);
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let path = format!("/console/advisories/ADV-{year}-0002/as?partner=kestrel-edr");
+    let shown: serde_json::Value =
+        serde_json::from_str(&p.ok(&["advisory", "show", &format!("ADV-{year}-0002"), "--output", "json"])).unwrap();
+    let details = shown["revision"]["sections"]["details"].as_str().unwrap();
+    let secret: String = details.split(". ").nth(1).unwrap().chars().take(40).collect();
+    let audrey = format!("fw_session={}", sign_in(&url, "audrey", &password_of(&p, "audrey")).unwrap());
+    let (status, _, body) = request(&url, "GET", &path, &audrey, None);
+    assert_eq!(status, 403, "{body}");
+    assert!(!body.contains(&secret), "the auditor's answer holds the embargoed details");
+    let ivan = format!("fw_session={}", sign_in(&url, "ivan", &password_of(&p, "ivan")).unwrap());
+    let (status, _, body) = request(&url, "GET", &path, &ivan, None);
+    assert_eq!(status, 200, "an investigator compares copies: {body}");
+    assert!(sigterm(&mut child).success());
+}
