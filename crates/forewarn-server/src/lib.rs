@@ -169,6 +169,8 @@ impl AppState {
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     Router::new()
+        // The URL the demo prints leads somewhere: staff to the console (which sends the signed-out to sign in).
+        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
         .route("/openapi.json", get(openapi_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -328,7 +330,8 @@ mod tests {
             .lines()
             .filter_map(|l| l.trim().strip_prefix(".route(\""))
             .filter_map(|l| l.split('"').next())
-            .filter(|p| *p != "/openapi.json")
+            // The document itself, and the redirect for people at the root, are not API.
+            .filter(|p| *p != "/openapi.json" && *p != "/")
             .map(|p| p.replace("{*", "{"))
             .collect();
         routed.sort_unstable();

@@ -60,6 +60,10 @@ fn the_demo_serves_authenticates_partners_and_suspension_holds_from_the_next_req
 
     assert_eq!(http(&url, "GET", "/healthz", None).0, 200);
     assert_eq!(http(&url, "GET", "/readyz", None).0, 200);
+    // The URL the demo prints leads to the console (303 to sign in from there when signed out).
+    let (status, _) = http(&url, "GET", "/", None);
+    assert!(matches!(status, 303 | 307 | 308), "GET / answered {status}");
+    assert!(crate::console::request(&url, "GET", "/", "", None).1.to_lowercase().contains("location: /console"));
     let (status, body) = http(&url, "GET", "/api/v1/me", None);
     assert_eq!(status, 401, "{body}");
     assert_eq!(
