@@ -461,7 +461,7 @@ pub fn timeline<'a>(
 pub enum CalendarCommand {
     /// Patch Tuesdays: the second Tuesday of the month at the program's release hour, in its time zone.
     PatchTuesday {
-        /// List those after this time (default: now).
+        /// List those after this time, or after the start of this date in the calendar's zone (default: now).
         #[arg(long)]
         after: Option<String>,
         #[arg(long, default_value_t = 6)]
@@ -481,7 +481,6 @@ pub async fn calendar(g: &Globals, command: CalendarCommand) -> CliResult {
         return Err(CliError::user("--count must be between 1 and 120"));
     }
     let now = Timestamp::now();
-    let after = after.map_or(Ok(now), |a| parse_time(&a, now))?;
     let mut cal = forewarn_core::ReleaseCalendar::patch_tuesday();
     if g.is_initialised() {
         let store = g.open().await?;
@@ -494,6 +493,8 @@ pub async fn calendar(g: &Globals, command: CalendarCommand) -> CliResult {
             CliError::user(format!("{tz:?} is not a time zone of the IANA database (e.g. America/Los_Angeles)"))
         })?;
     }
+    // A plain date is that day's start in the calendar's zone.
+    let after = after.map_or(Ok(now), |a| crate::timeparse::parse_moment(&a, now, &cal.tz))?;
     if let Some(h) = hour {
         if !(0..24).contains(&h) {
             return Err(CliError::user("--hour must be between 0 and 23"));

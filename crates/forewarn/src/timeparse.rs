@@ -23,6 +23,18 @@ pub fn parse_time(s: &str, now: Timestamp) -> CliResult<Timestamp> {
     )))
 }
 
+/// Parses a moment where a date is meant too: a time as [`parse_time`] takes it, or a plain date (`2027-02-20`),
+/// which is that day's start in `tz`.
+pub fn parse_moment(s: &str, now: Timestamp, tz: &jiff::tz::TimeZone) -> CliResult<Timestamp> {
+    parse_time(s, now).or_else(|e| match s.trim().parse::<jiff::civil::Date>() {
+        Ok(d) => d.to_zoned(tz.clone()).map(|z| z.timestamp()).map_err(|_| e),
+        Err(_) => Err(CliError::user(format!(
+            "{:?} is neither a date (YYYY-MM-DD) nor a time with an offset or a zone (2026-12-08T18:00:00Z)",
+            s.trim().chars().take(40).collect::<String>()
+        ))),
+    })
+}
+
 /// Parses a duration such as `90m`, `24h`, `3d` or `2w` (days are 24 hours).
 pub fn parse_duration(s: &str) -> CliResult<SignedDuration> {
     let s = s.trim();
@@ -58,6 +70,12 @@ mod tests {
         );
         assert!(parse_time("2026-12-08 10:00", now).is_err());
         assert!(parse_time("tomorrow", now).is_err());
+        // Where a date is meant, a plain date is that day's start in the zone given.
+        let la = jiff::tz::TimeZone::get("America/Los_Angeles").unwrap();
+        assert_eq!(parse_moment("2027-02-20", now, &la).unwrap().to_string(), "2027-02-20T08:00:00Z");
+        assert_eq!(parse_moment("2027-02-20T00:00:00Z", now, &la).unwrap().to_string(), "2027-02-20T00:00:00Z");
+        assert!(parse_moment("2027-02-30", now, &la).is_err());
+        assert!(parse_moment("soon", now, &la).unwrap_err().to_string().contains("neither a date"));
         assert_eq!(parse_duration("24h").unwrap(), SignedDuration::from_hours(24));
         assert_eq!(parse_duration("3d").unwrap(), SignedDuration::from_hours(72));
         assert_eq!(parse_duration("90m").unwrap(), SignedDuration::from_mins(90));

@@ -19,7 +19,8 @@ pub struct TraceArgs {
     /// believed to share a source; their evidence accumulates.
     #[arg(long = "leak", required = true)]
     leaks: Vec<PathBuf>,
-    /// When the leak was first seen (RFC 3339, or a date): the evidence then says who held each section before.
+    /// When the leak was first seen (RFC 3339, or a date: its start in UTC): the evidence then says who held each
+    /// section before.
     #[arg(long)]
     first_seen: Option<String>,
     /// The program-wide probability of accusing an innocent partner, divided over all partners.
@@ -32,7 +33,12 @@ pub async fn trace(g: &Globals, args: TraceArgs) -> CliResult {
         return Err(CliError::user("--error must be a probability between 0 and 1, such as 1e-6"));
     }
     let now = Timestamp::now();
-    let first_seen = args.first_seen.as_deref().map(|t| crate::timeparse::parse_time(t, now)).transpose()?;
+    // A plain date is that day's start in UTC.
+    let first_seen = args
+        .first_seen
+        .as_deref()
+        .map(|t| crate::timeparse::parse_moment(t, now, &jiff::tz::TimeZone::UTC))
+        .transpose()?;
     let mut leaks = Vec::new();
     for path in &args.leaks {
         let bytes = std::fs::read(path).map_err(|e| CliError::user(format!("cannot read {}: {e}", path.display())))?;

@@ -134,6 +134,9 @@ fn the_calendar_lists_patch_tuesdays_in_program_time_and_utc() {
     let out = json(&p, &["calendar", "patch-tuesday", "--after", "2026-11-29T00:00:00Z", "--count", "4"]);
     let utc: Vec<&str> = out.as_array().unwrap().iter().map(|x| x["utc"].as_str().unwrap()).collect();
     assert_eq!(utc, ["2026-12-08T18:00:00Z", "2027-01-12T18:00:00Z", "2027-02-09T18:00:00Z", "2027-03-09T18:00:00Z"]);
+    // A plain date where a date is meant: after its start in the calendar's zone.
+    let out = json(&p, &["calendar", "patch-tuesday", "--after", "2027-02-09", "--count", "1"]);
+    assert_eq!(out[0]["utc"], "2027-02-09T18:00:00Z", "the Patch Tuesday of that very day comes after its start");
     let out = json(
         &p,
         &[
