@@ -2,8 +2,11 @@
 //! what its code does, and a leaked excerpt can be traced back to the copy it came from, with a stated probability
 //! of accusing an innocent partner. See docs (`../shared/design/fingerprinting.md` for the references).
 //!
+//! - [`Scheme`]: the rules a revision's copies are made with, recorded with the revision.
 //! - [`syntax`]: author-marked alternatives in section Markdown, `{{one|other}}`, validated with line numbers.
-//! - [`dictionary`]: the reviewed list of exact equivalents that make automatic variation points in prose.
+//! - [`dictionary`]: the reviewed lists of exact equivalents that make automatic variation points in prose;
+//!   [`rules`]: scheme 2's constructions (numbers, units, dates, coordinated names, an optional "that").
+//! - [`carriers`]: automatic points in code, detection rules and attachments, language by language.
 //! - [`prepare`]: a section cut once per revision into fixed text and variation slots; a copy is assembled by
 //!   choosing one alternative per slot.
 //! - [`code`]: the codeword of each (revision, partner), from a secret key with a keyed PRF (HMAC-SHA256): a

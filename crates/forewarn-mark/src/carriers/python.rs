@@ -18,12 +18,12 @@
 //! - **Order of keyword arguments** in a call, when every value is a name, a dotted name or a literal: evaluating
 //!   them has no side effects, and keyword arguments bind by name.
 //! - **Order of exception classes** in `except (A, B)`: a handler matches if any matches.
-//! - **Renamed variables** (reviewed groups in `code-names.txt`): a name bound in the script, never a parameter
-//!   or imported, renamed where it is a variable (an attribute `x.name` or a keyword `f(name=...)` is another
-//!   namespace and stays), in a script without classes (a function's own name may be renamed: `def` binds it like an
-//!   assignment), renamed at every occurrence to a name the script does not use,
-//!   in a script that never looks names up by string (`locals`, `globals`, `vars`, `eval`, `exec`, `getattr`,
-//!   `__dict__`, f-strings naming it).
+//! - **Renamed variables and functions** (reviewed groups in `code-names.txt`): a name the script binds (by `=`,
+//!   `for`, `as` or `def`), never a parameter or an imported name, renamed at every occurrence where it is a
+//!   variable (an attribute `x.name` or a keyword `f(name=...)` is another namespace and stays) to a name the script
+//!   does not use anywhere; never in a script with classes or one that looks names up by string (`locals`,
+//!   `globals`, `vars`, `eval`, `exec`, `getattr`, `setattr`, `__dict__`, an f-string naming it).
+//! - **Idioms**: `%d` / `%i` in %-formatting, `sys.exit(x)` / `raise SystemExit(x)`, `x.__class__` / `type(x)`.
 
 use super::{flipped, group_digits, reorder, Point};
 use std::ops::Range;
