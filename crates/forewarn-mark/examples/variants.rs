@@ -102,34 +102,12 @@ fn symbol_sets(p: &Prepared, n: usize) -> Vec<Vec<u8>> {
 
 /// The info strings of the fenced blocks of `text`.
 fn fences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut open = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            if !open {
-                out.push(line.trim_start().trim_start_matches('`').trim().to_owned());
-            }
-            open = !open;
-        }
-    }
-    out
+    forewarn_mark::prepare::fenced_blocks(text).into_iter().map(|(info, _)| info).collect()
 }
 
 /// The contents of the fenced blocks of `text`.
 fn blocks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in text.split_inclusive('\n') {
-        if line.trim_start().starts_with("```") {
-            match current.take() {
-                Some(b) => out.push(b),
-                None => current = Some(String::new()),
-            }
-        } else if let Some(b) = current.as_mut() {
-            b.push_str(line);
-        }
-    }
-    out
+    forewarn_mark::prepare::fenced_blocks(text).into_iter().map(|(_, body)| body).collect()
 }
 
 /// Distinct positions of the slots inside each fenced block.

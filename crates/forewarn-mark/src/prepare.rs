@@ -497,6 +497,26 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// The fenced code blocks of Markdown `text`: each block's info string (` ```python ` gives `python`) and its
+/// contents, in order. A block left open runs to the end.
+pub fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("```") {
+            match current.take() {
+                Some(b) => out.push(b),
+                None => current = Some((t.trim_start_matches('`').trim().to_owned(), String::new())),
+            }
+        } else if let Some((_, b)) = current.as_mut() {
+            b.push_str(line);
+        }
+    }
+    out.extend(current);
+    out
+}
+
 /// Prepares a section under the first scheme ([`Scheme::V1`]): its markers must parse.
 pub fn prepare(section: &str) -> Result<Prepared, SyntaxError> {
     prepare_with(section, Scheme::V1)
@@ -758,6 +778,11 @@ fn grouped_number(s: &str) -> usize {
     }
 }
 
+/// An automatic point in prose.
+fn prose_slot(kind: SlotKind, alternatives: Vec<String>) -> Segment {
+    Segment::Slot(Slot { kind, alternatives, in_code: false, position: 0, link: None })
+}
+
 /// Dictionary forms, numbers with thousands separators and serial commas in prose, skipping inline code spans.
 fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
     let pairs = dictionary::groups(scheme);
@@ -795,13 +820,7 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
         {
             if let Some((len, alternatives)) = crate::rules::at(text, i) {
                 push_fixed(segments, &text[fixed_from..i]);
-                segments.push(Segment::Slot(Slot {
-                    kind: SlotKind::Dictionary,
-                    alternatives,
-                    in_code: false,
-                    position: 0,
-                    link: None,
-                }));
+                segments.push(prose_slot(SlotKind::Dictionary, alternatives));
                 i += len;
                 fixed_from = i;
                 continue;
@@ -831,9 +850,7 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
         if let Some((len, group, k)) = matched {
             let written = &text[i..i + len];
             // An abbreviation ("e.g.") is not offered where a sentence starts.
-            let sentence_start = text[..i].trim_end().is_empty()
-                || text[..i].trim_end().ends_with(['.', '!', '?', ':', '\n'])
-                || text[..i].ends_with('\n');
+            let sentence_start = crate::rules::sentence_start(text, i);
             let mut alternatives = vec![written.to_owned()];
             for (j, other) in group.forms.iter().enumerate() {
                 if j != k && !(sentence_start && other.contains('.')) {
@@ -842,13 +859,7 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
             }
             if alternatives.len() >= 2 {
                 push_fixed(segments, &text[fixed_from..i]);
-                segments.push(Segment::Slot(Slot {
-                    kind: SlotKind::Dictionary,
-                    alternatives,
-                    in_code: false,
-                    position: 0,
-                    link: None,
-                }));
+                segments.push(prose_slot(SlotKind::Dictionary, alternatives));
                 i += len;
                 fixed_from = i;
                 continue;
@@ -861,13 +872,10 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
             if len > 0 {
                 push_fixed(segments, &text[fixed_from..i]);
                 let written = &text[i..i + len];
-                segments.push(Segment::Slot(Slot {
-                    kind: SlotKind::Dictionary,
-                    alternatives: vec![written.to_owned(), written.replace(',', ""), written.replace(',', " ")],
-                    in_code: false,
-                    position: 0,
-                    link: None,
-                }));
+                segments.push(prose_slot(
+                    SlotKind::Dictionary,
+                    vec![written.to_owned(), written.replace(',', ""), written.replace(',', " ")],
+                ));
                 i += len;
                 fixed_from = i;
                 continue;
@@ -881,13 +889,10 @@ fn words(text: &str, scheme: Scheme, segments: &mut Vec<Segment>) {
                 if head.get(sentence_start..).is_some_and(|h| h.contains(", ")) {
                     push_fixed(segments, &text[fixed_from..i]);
                     let plain = &conj[1..];
-                    segments.push(Segment::Slot(Slot {
-                        kind: SlotKind::SerialComma,
-                        alternatives: vec![text[i..i + conj.len()].to_owned(), plain.to_owned()],
-                        in_code: false,
-                        position: 0,
-                        link: None,
-                    }));
+                    segments.push(prose_slot(
+                        SlotKind::SerialComma,
+                        vec![text[i..i + conj.len()].to_owned(), plain.to_owned()],
+                    ));
                     i += conj.len();
                     fixed_from = i;
                     // Scheme 1 stepped one byte further here, past the first letter of the next word (so a

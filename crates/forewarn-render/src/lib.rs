@@ -178,23 +178,28 @@ pub fn code_attachment(advisory: &str, revision: u32, index: usize) -> Option<fo
     Some(forewarn_mark::code::Section { advisory, revision, section })
 }
 
-/// Why an attachment carries no fingerprint, or `None` when it does.
-pub fn attachment_capacity_note(a: &Attachment, scheme: forewarn_mark::Scheme) -> Option<&'static str> {
-    let Ok(text) = std::str::from_utf8(&a.bytes) else { return Some("binary: not text, left as it is") };
+/// An attachment prepared for fingerprinting, or why it carries none: a text file in a language
+/// [`forewarn_mark::carriers`] knows, under scheme 2 or later, with at least one point.
+pub fn prepare_attachment_file(
+    a: &Attachment,
+    scheme: forewarn_mark::Scheme,
+) -> Result<forewarn_mark::prepare::Prepared, &'static str> {
+    let Ok(text) = std::str::from_utf8(&a.bytes) else { return Err("binary: not text, left as it is") };
     if scheme < forewarn_mark::Scheme::V2 {
-        return Some("scheme 1 revision: attachments were not fingerprinted");
+        return Err("scheme 1 revision: attachments were not fingerprinted");
     }
     if forewarn_mark::carriers::Lang::from_file(&a.name, text).is_none() {
-        return Some("no known language (.py .sh .c .js .rules .yar .yml, or a #! line): left as it is");
+        return Err("no known language (.py .sh .c .js .rules .yar .yml, or a #! line): left as it is");
     }
-    if forewarn_mark::prepare::prepare_file(&a.name, text, scheme).slot_count() == 0 {
-        return Some("its language allows no equivalent variant here");
+    let prepared = forewarn_mark::prepare::prepare_file(&a.name, text, scheme);
+    if prepared.slot_count() == 0 {
+        return Err("its language allows no equivalent variant here");
     }
-    None
+    Ok(prepared)
 }
 
-/// Attachment `index` of a revision prepared for marking: a text file in a language [`forewarn_mark::carriers`]
-/// knows, under scheme 2 or later; `None` for any other (binary, unknown, scheme 1, or no point in it).
+/// Attachment `index` of a revision prepared for marking ([`prepare_attachment_file`]); `None` for one that
+/// carries nothing, or past the 240th.
 pub fn prepare_attachment(
     key: &forewarn_mark::code::Key,
     advisory: &str,
@@ -203,10 +208,8 @@ pub fn prepare_attachment(
     a: &Attachment,
     scheme: forewarn_mark::Scheme,
 ) -> Option<forewarn_mark::Marked> {
-    attachment_capacity_note(a, scheme).is_none().then_some(())?;
-    let text = std::str::from_utf8(&a.bytes).ok()?;
+    let prepared = prepare_attachment_file(a, scheme).ok()?;
     let section = code_attachment(advisory, revision, index)?;
-    let prepared = forewarn_mark::prepare::prepare_file(&a.name, text, scheme);
     Some(forewarn_mark::Marked::from_prepared(key, &section, prepared))
 }
 
@@ -381,12 +384,8 @@ pub fn fingerprint_summary(
             nats += c.prose_nats + c.code_nats;
         }
     }
-    for a in attachments {
-        if attachment_capacity_note(a, scheme).is_none() {
-            let text = String::from_utf8_lossy(&a.bytes);
-            nats += forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare_file(&a.name, &text, scheme))
-                .code_nats;
-        }
+    for prepared in attachments.iter().filter_map(|a| prepare_attachment_file(a, scheme).ok()) {
+        nats += forewarn_mark::capacity::capacity(&prepared).code_nats;
     }
     let needed = forewarn_mark::capacity::nats_needed(partners, error);
     let low = nats < margin * needed;

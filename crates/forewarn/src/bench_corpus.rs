@@ -119,19 +119,7 @@ fn sentences(copy: &str) -> Vec<String> {
 }
 
 fn code_blocks(copy: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in copy.split_inclusive('\n') {
-        if line.trim_start().starts_with("```") {
-            match current.take() {
-                Some(b) => out.push(b),
-                None => current = Some(String::new()),
-            }
-        } else if let Some(b) = current.as_mut() {
-            b.push_str(line);
-        }
-    }
-    out
+    forewarn_mark::prepare::fenced_blocks(copy).into_iter().map(|(_, body)| body).collect()
 }
 
 fn load(dir: &Path, key: &Key) -> CliResult<Vec<Prepared>> {

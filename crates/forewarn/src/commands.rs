@@ -790,17 +790,14 @@ pub async fn advisory(g: &Globals, command: AdvisoryCommand) -> CliResult {
             let mut files = Vec::new();
             let mut notes = Vec::new();
             for a in &content.attachments {
-                match forewarn_render::attachment_capacity_note(a, scheme) {
-                    Some(why) => {
+                match forewarn_render::prepare_attachment_file(a, scheme) {
+                    Err(why) => {
                         files.push(json!({"attachment": a.name, "points": 0, "carries_nothing_because": why}));
                         notes.push(format!("poc attachment {}: carries nothing ({why})", a.name));
                     }
-                    None => {
-                        let text = String::from_utf8_lossy(&a.bytes);
-                        let c = forewarn_mark::capacity::capacity(&forewarn_mark::prepare::prepare_file(
-                            &a.name, &text, scheme,
-                        ));
-                        let lines = text.lines().count().max(1);
+                    Ok(prepared) => {
+                        let c = forewarn_mark::capacity::capacity(&prepared);
+                        let lines = String::from_utf8_lossy(&a.bytes).lines().count().max(1);
                         let needed_lines = (c.code_nats > 0.0).then(|| (needed * lines as f64 / c.code_nats).ceil());
                         files.push(json!({"attachment": a.name, "points": c.code, "nats": c.code_nats,
                             "lines": lines, "code_lines_needed": needed_lines}));

@@ -107,8 +107,11 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<
         Ok(h) => h,
         Err(e) => return internal(e),
     };
-    // What a whole leaked copy of the latest revision would say about its source: the approver sees it first.
-    let fingerprint = match (current.advisory(id.as_str()), s.store.master_key()) {
+    // What a whole leaked copy of the latest revision would say about its source, for an approver looking at a
+    // revision that awaits approval (the only one shown it): nothing is opened for anyone else's view.
+    let approving = super::has(&session, forewarn_core::Role::Approver);
+    let awaiting = current.advisory(id.as_str()).filter(|a| approving && a.has_pending_revision());
+    let fingerprint = match (awaiting, s.store.master_key()) {
         (Some(a), Ok(key)) => {
             match forewarn_store::advisories::revision(&mut conn, key, &a.id, a.current_revision).await {
                 Ok(r) => Some(forewarn_render::fingerprint_summary(
